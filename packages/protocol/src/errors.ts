@@ -1,0 +1,97 @@
+/**
+ * Every failure Tidings reports carries one of these stable string codes.
+ * This table is the only place a code is defined; HTTP status and WebSocket
+ * close codes are derived from it.
+ */
+
+/** Static facts about one error code. */
+export interface ErrorSpec {
+  /** HTTP status for the REST API. */
+  readonly http: number;
+  /** WebSocket close code when the error ends a connection (4000-4999). */
+  readonly close: number;
+  /** True when the client may retry the same request unchanged (or reconnect). */
+  readonly retryable: boolean;
+  readonly description: string;
+}
+
+const spec = (http: number, close: number, retryable: boolean, description: string): ErrorSpec => ({
+  http,
+  close,
+  retryable,
+  description,
+});
+
+/** All error codes, by code. */
+export const ERRORS = {
+  // protocol
+  'protocol.malformed_frame': spec(400, 4400, false, 'The frame could not be decoded.'),
+  'protocol.frame_too_large': spec(413, 4413, false, 'The frame exceeds the size limit.'),
+  'protocol.unsupported_version': spec(400, 4426, false, 'The protocol version is not supported.'),
+  'protocol.unexpected_frame': spec(400, 4400, false, 'This frame type is not valid from a client.'),
+  'protocol.invalid_request': spec(400, 4400, false, 'A required field is missing or invalid.'),
+  // auth
+  'auth.token_missing': spec(401, 4401, false, 'No token was presented.'),
+  'auth.token_invalid': spec(401, 4401, false, 'The token is malformed or its signature is wrong.'),
+  'auth.token_expired': spec(401, 4402, false, 'The token has expired; get a new one.'),
+  'auth.app_unknown': spec(401, 4403, false, 'The app does not exist.'),
+  'auth.app_disabled': spec(403, 4403, false, 'The app is disabled.'),
+  'auth.forbidden': spec(403, 4403, false, 'Not allowed.'),
+  // messaging
+  'send.sender_seq_gap': spec(409, 0, false, 'A sender seq was skipped; resend from the expected one.'),
+  'send.sender_seq_conflict': spec(409, 0, false, 'The sender seq was already used by another message.'),
+  'send.not_member': spec(403, 0, false, 'The sender is not a member of the conversation.'),
+  'send.content_too_large': spec(413, 0, false, 'The message content exceeds the size limit.'),
+  'conv.invalid_id': spec(400, 0, false, 'The conversation id is not valid.'),
+  'conv.not_found': spec(404, 0, false, 'The conversation does not exist.'),
+  // server state
+  'server.overloaded': spec(503, 4503, true, 'The server is overloaded; retry later.'),
+  'server.shutting_down': spec(503, 4001, true, 'The server is shutting down; reconnect.'),
+  'server.internal': spec(500, 4500, true, 'Internal error.'),
+  'storage.unavailable': spec(503, 0, true, 'Storage is unavailable; the request was not stored.'),
+  // connection
+  'conn.slow_consumer': spec(503, 4008, true, 'The client did not read fast enough; reconnect and sync.'),
+  'conn.heartbeat_timeout': spec(408, 4009, true, 'No heartbeat within the timeout.'),
+  'conn.replaced': spec(409, 4010, false, 'Another connection of the same device replaced this one.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable error code, such as `auth.token_expired`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** True when `code` is a known error code. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+/** Facts about a code; unknown codes are treated as internal errors. */
+export function errorSpec(code: string): ErrorSpec {
+  return isErrorCode(code) ? ERRORS[code] : ERRORS['server.internal'];
+}
+
+/** Close codes at or above this are resumable: the client reconnects and syncs. */
+export function isResumableClose(closeCode: number): boolean {
+  if (closeCode === 1000 || closeCode === 1001 || closeCode === 1006 || closeCode === 1011 || closeCode === 1012) return true;
+  for (const s of Object.values(ERRORS) as ErrorSpec[]) if (s.close === closeCode) return s.retryable;
+  return closeCode < 4000;
+}
+
+/** The error code a WebSocket close code stands for, if it stands for exactly one. */
+export function codeForClose(closeCode: number): ErrorCode | undefined {
+  const found = (Object.keys(ERRORS) as ErrorCode[]).filter((c) => ERRORS[c].close === closeCode);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * An error with a stable code. Thrown only for unexpected failures; expected
+ * outcomes are returned as values.
+ */
+export class TidingsError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].description, options);
+    this.name = 'TidingsError';
+    this.code = code;
+    this.retryable = ERRORS[code].retryable;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * @tidings/protocol: the wire format shared by the server and the SDKs.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, decodeFrame } from '@tidings/protocol';
+ * const bytes = encodeFrame({ rid: 1, body: { case: 'ping', value: { clientTime: BigInt(Date.now()) } } });
+ * const r = decodeFrame(bytes);
+ * if (r.ok) console.log(r.frame.body.case); // "ping"
+ * ```
+ */
+export { frame, encodeFrame, decodeFrame } from './codec.ts';
+export type { FrameInit, FrameBody, DecodeResult } from './codec.ts';
+export { ERRORS, TidingsError, errorSpec, isErrorCode, isResumableClose, codeForClose } from './errors.ts';
+export type { ErrorCode, ErrorSpec } from './errors.ts';
+export { isValidId, privateConvId, parseConvId } from './ids.ts';
+export type { ConversationKind, ParsedConvId } from './ids.ts';
+export {
+  PROTOCOL_VERSION,
+  SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_CONTENT_BYTES,
+  MAX_ID_LENGTH,
+} from './limits.ts';
+export * from './gen/tidings/v1/frame_pb.ts';
+export * from './gen/tidings/v1/message_pb.ts';
