@@ -1,0 +1,304 @@
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TidingsError, codeForClose, isErrorCode, isResumableClose, type ErrorCode, type SendAck, type Welcome } from '@tidings/protocol';
+import { Backoff } from './backoff.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { DeliveryAcks } from './delivery-acks.ts';
+import { Emitter } from './emitter.ts';
+import { ClientError, type SdkError } from './errors.ts';
+import { createMemoryStore } from './memory-store.ts';
+import { toNumber, type Message } from './message.ts';
+import type { ClientOptions, ClientState, SendInput, SendResult } from './options.ts';
+import { Outbox } from './outbox.ts';
+import { Session, type SessionContext } from './session.ts';
+import type { ClientStore, OutboxEntry } from './store.ts';
+import { SyncPlanner } from './sync-planner.ts';
+import { ConversationTracker } from './tracker.ts';
+import { globalWebSocketFactory } from './transport.ts';
+
+/** Events of a {@link TidingsClient}. */
+export interface ClientEvents {
+  /** A message, surfaced exactly once, in seq order per conversation. */
+  message: Message;
+  /** The server committed one of this device's messages. */
+  ack: SendResult;
+  state: ClientState;
+  error: SdkError;
+}
+
+const MAX_AUTH_RETRIES = 3;
+
+interface Waiter {
+  resolve(r: SendResult): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * The Tidings client: one device of one user. Create it with
+ * {@link createClient}.
+ */
+export class TidingsClient extends Emitter<ClientEvents> {
+  /** The user id, known after the first welcome. */
+  userId = '';
+  private device = '';
+  private current: ClientState = 'idle';
+  private readonly opts: ClientOptions;
+  private readonly clock: Clock;
+  private readonly store: ClientStore;
+  private readonly backoff: Backoff;
+  private readonly outbox: Outbox;
+  private readonly tracker = new ConversationTracker();
+  private readonly planner = new SyncPlanner();
+  private readonly acks = new DeliveryAcks();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly ctx: SessionContext;
+  private session: Session | undefined;
+  private cursor = 0;
+  private loading: Promise<void> | undefined;
+  private connecting: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined;
+  private timer: TimerHandle | undefined;
+  private token: string | undefined;
+  private authFailures = 0;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.opts = options;
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? createMemoryStore();
+    this.backoff = new Backoff(options.backoff);
+    const onStoreError = (cause: unknown): void => this.emit('error', new ClientError('client.store_failed', 'store write failed', { cause }));
+    this.outbox = new Outbox(this.store, { window: options.sendWindow, now: () => this.clock.now(), onStoreError });
+    this.ctx = this.sessionContext(onStoreError);
+  }
+
+  /** Current connection state. */
+  get state(): ClientState {
+    return this.current;
+  }
+
+  /** This device's id, known once `connect()` or `send()` loaded the store. */
+  get deviceId(): string {
+    return this.device;
+  }
+
+  /** Messages waiting for their ack. */
+  get outboxSize(): number {
+    return this.outbox.size;
+  }
+
+  /** Highest surfaced seq of a conversation. */
+  lastSeq(convId: string): number {
+    return this.tracker.lastSeq(convId);
+  }
+
+  /**
+   * Connects and keeps connecting. Resolves at the first welcome; rejects
+   * only on a fatal failure (bad credentials, replaced device, `close()`).
+   */
+  connect(): Promise<void> {
+    if (this.current === 'closed') return Promise.reject(new ClientError('client.closed'));
+    if (this.connecting) return this.connecting.promise;
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {});
+    this.connecting = { promise, resolve, reject };
+    if (this.current === 'connected') resolve();
+    else if (this.current === 'idle') void this.attempt();
+    return promise;
+  }
+
+  /**
+   * Queues a message: it is persisted, then written, and resent after any
+   * disconnect until the server acks it. Resolves with the ack; rejects
+   * with a {@link TidingsError} when the server refuses it for good.
+   */
+  async send(convId: string, input: SendInput): Promise<SendResult> {
+    if (this.current === 'closed') throw new ClientError('client.closed');
+    await this.load();
+    const content = typeof input.content === 'string' ? new TextEncoder().encode(input.content) : input.content;
+    const { entry, durable } = this.outbox.add(convId, input.type, content, input.flags ?? 0);
+    const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(entry.clientMsgId, { resolve, reject }));
+    try {
+      await durable;
+    } catch (cause) {
+      this.waiters.delete(entry.clientMsgId);
+      throw new ClientError('client.store_failed', 'could not persist the message', { cause });
+    }
+    this.session?.flushOutbox();
+    return result;
+  }
+
+  /**
+   * Disconnects for good and closes the store. Unacked messages stay in the
+   * store (they are resent by the next client on it); their promises reject
+   * with `client.closed`.
+   */
+  async close(): Promise<void> {
+    if (this.current === 'closed') return;
+    this.setState('closed');
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.session?.close(1000, 'client closed');
+    this.session = undefined;
+    this.fail(new ClientError('client.closed'));
+    await this.loading?.catch(() => {});
+    await this.store.close();
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      const snap = await this.store.load();
+      this.device = this.opts.deviceId ?? snap.deviceId ?? globalThis.crypto.randomUUID();
+      if (snap.deviceId !== this.device) await this.store.setDeviceId(this.device);
+      this.cursor = snap.cursor;
+      this.outbox.load(snap.outbox, snap.nextSenderSeqs);
+      this.tracker.load(snap.lastSeqs);
+    })();
+    return this.loading;
+  }
+
+  private async attempt(): Promise<void> {
+    this.timer = undefined;
+    this.setState(this.backoff.attempts === 0 && !this.userId ? 'connecting' : 'reconnecting');
+    try {
+      await this.load();
+      if (this.token === undefined) this.token = typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token();
+    } catch (cause) {
+      if (this.current === 'closed') return;
+      this.emit('error', new ClientError('client.token_failed', 'could not get a token', { cause }));
+      this.retry(this.backoff.next());
+      return;
+    }
+    if (this.current === 'closed') return;
+    const url = `${this.opts.url}${this.opts.url.includes('?') ? '&' : '?'}device=${encodeURIComponent(this.device)}`;
+    let session: Session;
+    try {
+      const ws = (this.opts.webSocket ?? globalWebSocketFactory)(url, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.token]);
+      session = new Session(ws, this.ctx);
+    } catch (cause) {
+      this.emit('error', new ClientError('client.bad_frame', 'could not open a WebSocket', { cause }));
+      this.retry(this.backoff.next());
+      return;
+    }
+    this.session = session;
+    const timeout = this.clock.setTimeout(() => {
+      if (this.session === session && !session.isWelcomed) session.close(4000, 'connect timeout');
+    }, this.opts.connectTimeoutMs ?? 10_000);
+    this.connectTimeout = timeout;
+  }
+
+  private connectTimeout: TimerHandle | undefined;
+
+  private handleClosed(code: number, reason: string, announced: string | undefined): void {
+    this.session = undefined;
+    if (this.connectTimeout !== undefined) this.clock.clearTimeout(this.connectTimeout);
+    this.outbox.resetInFlight();
+    this.tracker.resetPulls();
+    if (this.current === 'closed') return;
+    const errCode: ErrorCode | undefined = isErrorCode(reason) ? reason : announced && isErrorCode(announced) ? announced : codeForClose(code);
+    if (errCode === 'auth.token_expired' && typeof this.opts.token === 'function' && ++this.authFailures <= MAX_AUTH_RETRIES) {
+      this.token = undefined;
+      this.retry(this.authFailures === 1 ? 0 : this.backoff.next());
+      return;
+    }
+    if (isResumableClose(code) && !(errCode && errCode.startsWith('auth.'))) {
+      this.retry(this.backoff.next());
+      return;
+    }
+    const err = new TidingsError(errCode ?? 'server.internal', reason || undefined);
+    this.emit('error', err);
+    this.setState('closed');
+    this.fail(err);
+    void this.store.close().catch(() => {});
+  }
+
+  private retry(delayMs: number): void {
+    if (this.current === 'closed') return;
+    this.setState('reconnecting');
+    this.timer = this.clock.setTimeout(() => void this.attempt(), delayMs);
+  }
+
+  private fail(err: unknown): void {
+    this.connecting?.reject(err);
+    this.connecting = undefined;
+    for (const w of this.waiters.values()) w.reject(err);
+    this.waiters.clear();
+  }
+
+  private setState(s: ClientState): void {
+    if (s === this.current) return;
+    this.current = s;
+    this.emit('state', s);
+  }
+
+  private handleWelcome(w: Welcome): void {
+    if (this.connectTimeout !== undefined) this.clock.clearTimeout(this.connectTimeout);
+    this.userId = w.userId;
+    if (w.deviceId) this.device = w.deviceId;
+    this.backoff.reset();
+    this.authFailures = 0;
+    this.setState('connected');
+    this.connecting?.resolve();
+  }
+
+  private handleAcked(ack: SendAck, entry: OutboxEntry | undefined): Message | undefined {
+    const result: SendResult = {
+      convId: ack.convId,
+      clientMsgId: ack.clientMsgId,
+      senderSeq: toNumber(ack.senderSeq),
+      msgId: ack.msgId,
+      seq: toNumber(ack.seq),
+      ts: toNumber(ack.ts),
+      duplicate: ack.duplicate,
+    };
+    const waiter = this.waiters.get(ack.clientMsgId);
+    this.waiters.delete(ack.clientMsgId);
+    // The app sees its own message in the stream first, then the ack.
+    queueMicrotask(() => {
+      this.emit('ack', result);
+      waiter?.resolve(result);
+    });
+    if (!entry) return undefined;
+    const { convId, clientMsgId, type, content, flags } = entry;
+    return { convId, seq: result.seq, msgId: ack.msgId, senderId: this.userId, senderDevice: this.device, clientMsgId, type, content, ts: result.ts, flags };
+  }
+
+  private sessionContext(onStoreError: (e: unknown) => void): SessionContext {
+    const o = this.opts;
+    return {
+      clock: this.clock,
+      outbox: this.outbox,
+      tracker: this.tracker,
+      planner: this.planner,
+      acks: this.acks,
+      options: {
+        pullLimit: o.pullLimit ?? 200,
+        syncLimit: o.syncLimit ?? 200,
+        deliveryAckDelayMs: o.deliveryAckDelayMs ?? 100,
+        defaultPingMs: o.pingIntervalMs ?? 25_000,
+        maxFrameBytes: 4 * 1024 * 1024,
+      },
+      cursor: () => this.cursor,
+      welcome: (w) => this.handleWelcome(w),
+      acked: (ack, entry) => this.handleAcked(ack, entry),
+      sendFailed: (entry, err) => {
+        const w = this.waiters.get(entry.clientMsgId);
+        this.waiters.delete(entry.clientMsgId);
+        this.emit('error', err);
+        w?.reject(err);
+      },
+      surfaced: (msgs) => {
+        const last = new Map<string, number>();
+        for (const m of msgs) {
+          this.emit('message', m);
+          last.set(m.convId, m.seq);
+        }
+        for (const [c, s] of last) this.store.setLastSeq(c, s).catch(onStoreError);
+      },
+      cursorDone: (cursor) => {
+        this.cursor = cursor;
+        this.store.setCursor(cursor).catch(onStoreError);
+      },
+      error: (err) => this.emit('error', err),
+      closed: (code, reason, announced) => this.handleClosed(code, reason, announced),
+    };
+  }
+}

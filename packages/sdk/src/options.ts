@@ -1,0 +1,60 @@
+import type { BackoffOptions } from './backoff.ts';
+import type { Clock } from './clock.ts';
+import type { ClientStore } from './store.ts';
+import type { WebSocketFactory } from './transport.ts';
+
+/** A user token, or a function fetching a fresh one from the app backend. */
+export type TokenSource = string | (() => Promise<string>);
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** WebSocket URL of a gateway, e.g. `wss://im.example.com/ws`. */
+  readonly url: string;
+  /** User token. A function is called again for a fresh token when the server says the token expired. */
+  readonly token: TokenSource;
+  /** Device id; by default the store's, or a new random one persisted there. */
+  readonly deviceId?: string;
+  /** Persistence; default an in-memory store (nothing survives a restart). */
+  readonly store?: ClientStore;
+  /** Reconnect backoff (full jitter). */
+  readonly backoff?: BackoffOptions;
+  /** Most sends written and not yet answered (default 256). */
+  readonly sendWindow?: number;
+  /** Most messages per pull (default 200). */
+  readonly pullLimit?: number;
+  /** Most conversations per sync page (default 200). */
+  readonly syncLimit?: number;
+  /** Delay to batch delivery acks, ms (default 100). */
+  readonly deliveryAckDelayMs?: number;
+  /** Give up on a connection attempt without welcome after this long, ms (default 10 000). */
+  readonly connectTimeoutMs?: number;
+  /** Ping interval when the server names none, ms (default 25 000). */
+  readonly pingIntervalMs?: number;
+  /** Injected time source (tests). */
+  readonly clock?: Clock;
+  /** Injected WebSocket constructor (tests, other runtimes). */
+  readonly webSocket?: WebSocketFactory;
+}
+
+/** Connection state of a client. */
+export type ClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** What `send()` takes. */
+export interface SendInput {
+  readonly type: string;
+  /** Bytes, or text (sent as UTF-8). */
+  readonly content: Uint8Array | string;
+  readonly flags?: number;
+}
+
+/** What `send()` resolves to once the server committed the message. */
+export interface SendResult {
+  readonly convId: string;
+  readonly clientMsgId: string;
+  readonly senderSeq: number;
+  readonly msgId: string;
+  readonly seq: number;
+  readonly ts: number;
+  /** True when the server had already stored it (a resend). */
+  readonly duplicate: boolean;
+}

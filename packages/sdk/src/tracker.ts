@@ -1,0 +1,137 @@
+import type { Message } from './message.ts';
+
+/** A seq range of one conversation to pull (both ends inclusive). */
+export interface PullSpec {
+  readonly convId: string;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}
+
+/** What the caller must do after feeding the tracker. */
+export interface TrackerOutcome {
+  /** Messages to hand to the app, in order (gapless per conversation). */
+  readonly surfaced: Message[];
+  /** Ranges to pull; each is marked in flight until its result or failure. */
+  readonly pulls: PullSpec[];
+}
+
+/** Options of {@link ConversationTracker}. */
+export interface TrackerOptions {
+  /** Most out-of-order messages held per conversation (default 1000); more are dropped and pulled later. */
+  readonly maxHeld?: number;
+}
+
+interface ConvState {
+  lastSeq: number;
+  /** Highest seq known to exist. */
+  known: number;
+  held: Map<number, Message>;
+  pulling: boolean;
+}
+
+/**
+ * Keeps `lastSeq` per conversation and turns pushes, acks and pull results
+ * into a gapless, ordered, duplicate-free stream: `seq <= lastSeq` is dropped,
+ * `lastSeq + 1` is surfaced (then held successors drain), anything further
+ * is held and the gap is pulled. No I/O: the session feeds it.
+ */
+export class ConversationTracker {
+  private readonly convs = new Map<string, ConvState>();
+  private readonly maxHeld: number;
+
+  constructor(options: TrackerOptions = {}) {
+    this.maxHeld = options.maxHeld ?? 1000;
+  }
+
+  /** Restores persisted lastSeqs. */
+  load(lastSeqs: ReadonlyMap<string, number>): void {
+    for (const [convId, seq] of lastSeqs) this.state(convId).lastSeq = seq;
+  }
+
+  /** Highest surfaced seq of a conversation (0 when nothing was). */
+  lastSeq(convId: string): number {
+    return this.convs.get(convId)?.lastSeq ?? 0;
+  }
+
+  /** A pushed message, or the sender's own acked message. */
+  handleIncoming(msg: Message): TrackerOutcome {
+    const st = this.state(msg.convId);
+    const surfaced: Message[] = [];
+    this.ingest(st, msg, surfaced);
+    return { surfaced, pulls: this.maybePull(msg.convId, st) };
+  }
+
+  /** The conversation has messages up to `maxSeq` (from sync or a pull). */
+  handleMaxSeq(convId: string, maxSeq: number): TrackerOutcome {
+    const st = this.state(convId);
+    st.known = Math.max(st.known, maxSeq);
+    return { surfaced: [], pulls: this.maybePull(convId, st) };
+  }
+
+  /**
+   * The answer to a pull of this conversation. Asks for the next page while
+   * there is progress and a gap left; a page without progress stops pulling
+   * until new input arrives, so a server that cannot fill a gap is not
+   * hammered in a loop.
+   */
+  handlePullResult(convId: string, messages: readonly Message[], maxSeq: number): TrackerOutcome {
+    const st = this.state(convId);
+    st.pulling = false;
+    st.known = Math.max(st.known, maxSeq);
+    const before = st.lastSeq;
+    const surfaced: Message[] = [];
+    for (const m of messages) if (m.convId === convId) this.ingest(st, m, surfaced);
+    return { surfaced, pulls: st.lastSeq > before ? this.maybePull(convId, st) : [] };
+  }
+
+  /** A pull failed: it may be asked again on the next input. */
+  handlePullFailed(convId: string): void {
+    const st = this.convs.get(convId);
+    if (st) st.pulling = false;
+  }
+
+  /** The connection dropped: no pull is in flight any more. */
+  resetPulls(): void {
+    for (const st of this.convs.values()) st.pulling = false;
+  }
+
+  /** True while a pull of the conversation is in flight. */
+  isPulling(convId: string): boolean {
+    return this.convs.get(convId)?.pulling ?? false;
+  }
+
+  /** Number of held (not yet surfaced) messages of a conversation. */
+  heldCount(convId: string): number {
+    return this.convs.get(convId)?.held.size ?? 0;
+  }
+
+  private state(convId: string): ConvState {
+    let st = this.convs.get(convId);
+    if (!st) this.convs.set(convId, (st = { lastSeq: 0, known: 0, held: new Map(), pulling: false }));
+    return st;
+  }
+
+  private ingest(st: ConvState, msg: Message, surfaced: Message[]): void {
+    if (msg.seq <= st.lastSeq) return;
+    st.known = Math.max(st.known, msg.seq);
+    if (msg.seq > st.lastSeq + 1) {
+      if (st.held.size < this.maxHeld) st.held.set(msg.seq, msg);
+      return;
+    }
+    surfaced.push(msg);
+    st.lastSeq = msg.seq;
+    for (let next = st.held.get(st.lastSeq + 1); next; next = st.held.get(st.lastSeq + 1)) {
+      st.held.delete(next.seq);
+      surfaced.push(next);
+      st.lastSeq = next.seq;
+    }
+  }
+
+  private maybePull(convId: string, st: ConvState): PullSpec[] {
+    if (st.pulling || st.known <= st.lastSeq) return [];
+    let toSeq = st.known;
+    for (const seq of st.held.keys()) if (seq - 1 < toSeq) toSeq = seq - 1;
+    st.pulling = true;
+    return [{ convId, fromSeq: st.lastSeq + 1, toSeq }];
+  }
+}
