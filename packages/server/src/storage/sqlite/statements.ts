@@ -1,0 +1,101 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { AppRecord, StoredMessage } from '../port.ts';
+
+/**
+ * Every statement the SQLite store runs, prepared once per store so the hot
+ * path never compiles SQL. Row mappers live here too, beside the column
+ * lists they depend on.
+ */
+
+const MESSAGE_COLUMNS =
+  'app_key, conv_id, seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
+
+/** The prepared statements of one store. */
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** Prepares every statement of the store on `db`. */
+export function prepareStatements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    begin: p('BEGIN IMMEDIATE'),
+    commit: p('COMMIT'),
+    rollback: p('ROLLBACK'),
+
+    insertApp: p(
+      'INSERT INTO apps (app_key, name, app_secret, token_key, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    getApp: p('SELECT * FROM apps WHERE app_key = ?'),
+    listApps: p('SELECT * FROM apps ORDER BY app_key'),
+    setAppDisabled: p('UPDATE apps SET disabled = ? WHERE app_key = ?'),
+
+    findOriginal: p(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE app_key = ? AND conv_id = ? AND sender_id = ? AND client_msg_id = ?`,
+    ),
+    getSenderCursor: p(
+      'SELECT last_sender_seq FROM sender_cursors WHERE app_key = ? AND conv_id = ? AND sender_id = ? AND sender_device = ?',
+    ),
+    getMaxSeq: p('SELECT max_seq FROM conversations WHERE app_key = ? AND conv_id = ?'),
+    getUserVersion: p('SELECT version FROM user_versions WHERE app_key = ? AND user_id = ?'),
+    insertMessage: p(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    upsertSenderCursor: p(
+      `INSERT INTO sender_cursors (app_key, conv_id, sender_id, sender_device, last_sender_seq) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET last_sender_seq = excluded.last_sender_seq`,
+    ),
+    upsertConversation: p(
+      `INSERT INTO conversations (app_key, conv_id, kind, max_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET max_seq = excluded.max_seq`,
+    ),
+    upsertUserVersion: p(
+      `INSERT INTO user_versions (app_key, user_id, version) VALUES (?, ?, ?)
+       ON CONFLICT DO UPDATE SET version = excluded.version`,
+    ),
+    upsertUserChange: p(
+      `INSERT INTO user_changes (app_key, user_id, conv_id, max_seq, version) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version`,
+    ),
+
+    readRange: p(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
+    ),
+    changesSince: p(
+      `SELECT conv_id, max_seq, version FROM user_changes
+       WHERE app_key = ? AND user_id = ? AND version > ? ORDER BY version LIMIT ?`,
+    ),
+    raiseDelivered: p(
+      `INSERT INTO delivered (app_key, user_id, device_id, conv_id, seq) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET seq = max(seq, excluded.seq)`,
+    ),
+    getDelivered: p('SELECT seq FROM delivered WHERE app_key = ? AND user_id = ? AND device_id = ? AND conv_id = ?'),
+  };
+}
+
+/** Maps an `apps` row. */
+export function toApp(row: Record<string, unknown>): AppRecord {
+  return {
+    appKey: row.app_key as string,
+    name: row.name as string,
+    appSecret: row.app_secret as string,
+    tokenKey: row.token_key as string,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at as number,
+  };
+}
+
+/** Maps a `messages` row selected with the message columns. */
+export function toMessage(row: Record<string, unknown>): StoredMessage {
+  return {
+    appKey: row.app_key as string,
+    convId: row.conv_id as string,
+    seq: row.seq as number,
+    msgId: row.msg_id as string,
+    senderId: row.sender_id as string,
+    senderDevice: row.sender_device as string,
+    clientMsgId: row.client_msg_id as string,
+    senderSeq: row.sender_seq as number,
+    type: row.type as string,
+    content: row.content as Uint8Array,
+    ts: row.ts as number,
+    flags: row.flags as number,
+  };
+}

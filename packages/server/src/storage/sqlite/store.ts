@@ -1,0 +1,138 @@
+/**
+ * The embedded storage adapter: SQLite through `node:sqlite`, no native build.
+ *
+ * Durability. The database runs in WAL mode. With the default
+ * `synchronous: 'normal'`, a commit is written to the WAL before
+ * `commitSends` resolves but fsynced only at checkpoints: an acknowledged
+ * batch survives a crash or `kill -9` of the process (the OS still holds the
+ * write), but may be lost if the machine loses power or the kernel panics.
+ * `synchronous: 'full'` fsyncs the WAL on every commit, so acknowledged
+ * batches also survive power loss, at the cost of one fsync per batch (group
+ * commit amortises it).
+ *
+ * Concurrency. Every batch runs in BEGIN IMMEDIATE ... COMMIT, so several
+ * processes may open the same file; writers queue on SQLite's lock (for up to
+ * `busyTimeoutMs`). All state is re-read inside each transaction.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { TidingsError } from '@tidings/protocol';
+import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store } from '../port.ts';
+import { commitBatch } from './commit.ts';
+import { migrate } from './schema.ts';
+import { prepareStatements, toApp, toMessage } from './statements.ts';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; created with its schema when missing. */
+  readonly path: string;
+  /** `'normal'` (default) survives process crashes, `'full'` also power loss. */
+  readonly synchronous?: 'normal' | 'full';
+  /** How long a write waits for another connection's lock, in ms (default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating and migrating as needed) a SQLite database as a {@link Store}.
+ *
+ * @example
+ * ```ts
+ * const store = await createSqliteStore({ path: './data/tidings.db' });
+ * const [outcome] = await store.commitSends([send]);
+ * await store.close();
+ * ```
+ */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+  try {
+    const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string } | undefined;
+    if (mode?.journal_mode !== 'wal') throw new Error(`SQLite refused WAL mode for ${options.path}`);
+    db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const s = prepareStatements(db);
+  let closed = false;
+
+  /** Runs `fn` unless the store is closed; turns the sync API into the port's promises. */
+  const use = async <T>(fn: () => T): Promise<T> => {
+    if (closed) throw new TidingsError('storage.unavailable', `SQLite store ${options.path} is closed`);
+    return fn();
+  };
+
+  return {
+    createApp: (app: AppRecord) =>
+      use(() => {
+        try {
+          s.insertApp.run(app.appKey, app.name, app.appSecret, app.tokenKey, app.disabled ? 1 : 0, app.createdAt);
+        } catch (cause) {
+          if (s.getApp.get(app.appKey) !== undefined) throw new Error(`app ${app.appKey} already exists`, { cause });
+          throw cause;
+        }
+      }),
+
+    getApp: (appKey: string) =>
+      use(() => {
+        const row = s.getApp.get(appKey);
+        return row === undefined ? undefined : toApp(row);
+      }),
+
+    listApps: () => use(() => s.listApps.all().map(toApp)),
+
+    setAppDisabled: (appKey: string, disabled: boolean) =>
+      use(() => {
+        if (s.setAppDisabled.run(disabled ? 1 : 0, appKey).changes === 0)
+          throw new Error(`app ${appKey} does not exist`);
+      }),
+
+    commitSends: (batch: readonly SendInput[]) =>
+      use((): SendOutcome[] => {
+        if (batch.length === 0) return [];
+        s.begin.run();
+        try {
+          const outcomes = commitBatch(s, batch);
+          s.commit.run();
+          return outcomes;
+        } catch (err) {
+          if (db.isTransaction) s.rollback.run();
+          throw err;
+        }
+      }),
+
+    readRange: (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) =>
+      use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map(toMessage)),
+
+    maxSeq: (appKey: string, convId: string) =>
+      use(() => {
+        const row = s.getMaxSeq.get(appKey, convId);
+        return row === undefined ? 0 : (row.max_seq as number);
+      }),
+
+    changesSince: (appKey: string, userId: string, afterVersion: number, limit: number) =>
+      use(() =>
+        s.changesSince.all(appKey, userId, afterVersion, limit).map((row): ConversationChange => ({
+          convId: row.conv_id as string,
+          maxSeq: row.max_seq as number,
+          version: row.version as number,
+        })),
+      ),
+
+    setDelivered: (appKey: string, userId: string, deviceId: string, convId: string, seq: number) =>
+      use(() => {
+        s.raiseDelivered.run(appKey, userId, deviceId, convId, seq);
+      }),
+
+    getDelivered: (appKey: string, userId: string, deviceId: string, convId: string) =>
+      use(() => {
+        const row = s.getDelivered.get(appKey, userId, deviceId, convId);
+        return row === undefined ? 0 : (row.seq as number);
+      }),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
