@@ -1,10 +1,14 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { FrameSchema, type Frame } from './gen/tidings/v1/frame_pb.ts';
+import type { MessageSchema } from './gen/tidings/v1/message_pb.ts';
 import { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.ts';
 import type { ErrorCode } from './errors.ts';
 
 /** What `frame()` accepts: a plain object shaped like a Frame. */
 export type FrameInit = MessageInitShape<typeof FrameSchema>;
+
+/** What builds a Message: a plain object shaped like one. */
+export type MessageInit = MessageInitShape<typeof MessageSchema>;
 
 /** The body variants a frame can carry, by case name. */
 export type FrameBody = Frame['body'];

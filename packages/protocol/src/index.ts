@@ -10,7 +10,7 @@
  * ```
  */
 export { frame, encodeFrame, decodeFrame } from './codec.ts';
-export type { FrameInit, FrameBody, DecodeResult } from './codec.ts';
+export type { FrameInit, FrameBody, DecodeResult, MessageInit } from './codec.ts';
 export { ERRORS, TidingsError, errorSpec, isErrorCode, isResumableClose, codeForClose } from './errors.ts';
 export type { ErrorCode, ErrorSpec } from './errors.ts';
 export { isValidId, privateConvId, parseConvId } from './ids.ts';

@@ -1,0 +1,156 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/schema.ts';
+import type { Logger } from './log/logger.ts';
+import { verifyUserToken } from './auth/tokens.ts';
+import { newApp } from './auth/credentials.ts';
+import type { AppRecord, Store } from './storage/port.ts';
+import { createSqliteStore } from './storage/sqlite/store.ts';
+import type { Bus } from './bus/port.ts';
+import { createLocalBus } from './bus/local/local-bus.ts';
+import { createCommitQueue } from './services/commit-queue.ts';
+import { createMessaging } from './services/messaging.ts';
+import { createMsgIdGenerator } from './services/msg-id.ts';
+import { createRouter } from './router/router.ts';
+import { createGateway } from './gateway/gateway.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createHttpServer } from './http/http-server.ts';
+
+/** What a running node tells its operator (also written to `<dataDir>/runtime.json`). */
+export interface RuntimeInfo {
+  readonly pid: number;
+  readonly port: number;
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  readonly nodeId: string;
+  /** The development app, in development mode only. */
+  readonly devApp?: Pick<AppRecord, 'appKey' | 'appSecret' | 'tokenKey'>;
+}
+
+/** A running Tidings node. */
+export interface TidingsNode {
+  readonly info: RuntimeInfo;
+  readonly store: Store;
+  /** Graceful shutdown: refuse new work, commit and ack what is queued, close sockets, close storage. */
+  close(): Promise<void>;
+}
+
+/** Adapters a node runs on; the embedded defaults when omitted. */
+export interface NodeAdapters {
+  readonly store?: Store;
+  readonly bus?: Bus;
+}
+
+/** Finds or creates the development app, so a newcomer can connect at once. */
+async function ensureDevApp(store: Store): Promise<AppRecord> {
+  const apps = await store.listApps();
+  const existing = apps.find((a) => a.name === 'dev');
+  if (existing) return existing;
+  const app = newApp('dev');
+  await store.createApp(app);
+  return app;
+}
+
+/**
+ * Starts one node: the only place that names concrete adapters.
+ *
+ * @example
+ * ```ts
+ * const node = await startNode(loadConfig({ overrides: { port: 0, dataDir: './data' } }), createLogger('info'));
+ * console.log(node.info.wsUrl);
+ * await node.close();
+ * ```
+ */
+export async function startNode(config: Config, log: Logger, adapters: NodeAdapters = {}): Promise<TidingsNode> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = adapters.store ?? (await createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous }));
+  const bus = adapters.bus ?? createLocalBus();
+  const metrics = createMetrics();
+  const now = Date.now;
+  const nodeId = `n${config.nodeId}`;
+  const commits = createCommitQueue({
+    store,
+    batchMax: config.commitBatchMax,
+    queueMax: config.commitQueueMax,
+    onBatch: (size, ms) => {
+      metrics.batch.observe(size);
+      metrics.commitMs.observe(ms);
+    },
+  });
+  const messaging = createMessaging({
+    store,
+    bus,
+    commits,
+    log: log.child({ component: 'messaging' }),
+    newMsgId: createMsgIdGenerator(config.nodeId),
+    now,
+    onStored: () => metrics.stored.inc(),
+    limits: {
+      maxContentBytes: config.maxContentBytes,
+      maxPullBytes: Math.floor(config.maxFrameBytes * 0.75),
+      maxPullMessages: 500,
+      maxSyncEntries: 500,
+    },
+  });
+  const router = createRouter(bus);
+  let healthy = true;
+  const server = createHttpServer(metrics, () => healthy);
+  const gateway = createGateway({
+    server,
+    path: '/ws',
+    nodeId,
+    verify: (token) => verifyUserToken(token, (k) => store.getApp(k)),
+    router,
+    messaging,
+    log: log.child({ component: 'gateway' }),
+    maxFrameBytes: config.maxFrameBytes,
+    sendBufferBytes: config.sendBufferBytes,
+    pingIntervalMs: config.pingIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    now,
+    onConnections: (n) => metrics.connections.set(n),
+    onRejected: (code) => metrics.rejected.inc({ code }),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const devApp = config.mode === 'development' ? await ensureDevApp(store) : undefined;
+  const info: RuntimeInfo = {
+    pid: process.pid,
+    port,
+    wsUrl: `ws://${host}:${port}/ws`,
+    httpUrl: `http://${host}:${port}`,
+    nodeId,
+    ...(devApp ? { devApp: { appKey: devApp.appKey, appSecret: devApp.appSecret, tokenKey: devApp.tokenKey } } : {}),
+  };
+  const runtimeFile = join(config.dataDir, 'runtime.json');
+  writeFileSync(runtimeFile + '.tmp', JSON.stringify(info, null, 2), { mode: 0o600 });
+  renameSync(runtimeFile + '.tmp', runtimeFile);
+  log.info({ wsUrl: info.wsUrl, nodeId, dataDir: config.dataDir }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    info,
+    store,
+    close() {
+      closing ??= (async () => {
+        healthy = false;
+        log.info('shutting down');
+        gateway.stopAccepting();
+        const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+        await Promise.race([messaging.drain(), grace]);
+        await gateway.close('server.shutting_down');
+        await new Promise<void>((r) => server.close(() => r()));
+        await bus.close();
+        await store.close();
+        log.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { issueUserToken, verifyUserToken } from './tokens.ts';
+import { newApp } from './credentials.ts';
+import type { AppRecord } from '../storage/port.ts';
+
+const a = newApp('a');
+const b = newApp('b');
+const apps = new Map<string, AppRecord>([
+  [a.appKey, a],
+  [b.appKey, b],
+]);
+const find = async (k: string) => apps.get(k);
+
+test('auth - a fresh token verifies to its app and user', async () => {
+  const t = await issueUserToken(a, 'alice', 60);
+  const r = await verifyUserToken(t, find);
+  assert.deepEqual(r.ok && { app: r.claims.appKey, user: r.claims.userId }, { app: a.appKey, user: 'alice' });
+});
+
+test('auth - expired, garbage, missing and unknown-app tokens get their codes', async () => {
+  const old = await issueUserToken(a, 'alice', 10, Date.now() - 3600_000);
+  assert.deepEqual(await verifyUserToken(old, find), { ok: false, code: 'auth.token_expired' });
+  assert.deepEqual(await verifyUserToken('x.y.z', find), { ok: false, code: 'auth.token_invalid' });
+  assert.deepEqual(await verifyUserToken('', find), { ok: false, code: 'auth.token_missing' });
+  const ghost = await issueUserToken({ appKey: 'app_ghost', tokenKey: a.tokenKey }, 'alice', 60);
+  assert.deepEqual(await verifyUserToken(ghost, find), { ok: false, code: 'auth.app_unknown' });
+});
+
+test('auth - a token signed with app A key but naming app B is rejected', async () => {
+  const forged = await issueUserToken({ appKey: b.appKey, tokenKey: a.tokenKey }, 'mallory', 60);
+  assert.deepEqual(await verifyUserToken(forged, find), { ok: false, code: 'auth.token_invalid' });
+});
+
+test('auth - alg none and other algorithms are rejected', async () => {
+  const none = new UnsecuredJWT({}).setIssuer('tidings').setAudience(a.appKey).setSubject('alice').setExpirationTime('1h').encode();
+  assert.deepEqual(await verifyUserToken(none, find), { ok: false, code: 'auth.token_invalid' });
+  const hs512 = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS512' })
+    .setIssuer('tidings')
+    .setAudience(a.appKey)
+    .setSubject('alice')
+    .setExpirationTime('1h')
+    .sign(Buffer.from(a.tokenKey + a.tokenKey, 'base64url'));
+  assert.deepEqual(await verifyUserToken(hs512, find), { ok: false, code: 'auth.token_invalid' });
+});
+
+test('auth - disabled app', async () => {
+  const t = await issueUserToken(a, 'alice', 60);
+  const r = await verifyUserToken(t, async (k) => (k === a.appKey ? { ...a, disabled: true } : undefined));
+  assert.deepEqual(r, { ok: false, code: 'auth.app_disabled' });
+});

@@ -1,0 +1,84 @@
+import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import type { ErrorCode } from '@tidings/protocol';
+import { isValidId } from '@tidings/protocol';
+import type { AppRecord } from '../storage/port.ts';
+
+/** Issuer claim of every user token. */
+export const TOKEN_ISSUER = 'tidings';
+const ALGORITHMS = ['HS256'];
+
+/** Who a valid token speaks for. */
+export interface TokenClaims {
+  readonly appKey: string;
+  readonly userId: string;
+  /** Expiry, seconds since the epoch. */
+  readonly exp: number;
+}
+
+/** Outcome of verifying a token: claims, or the error code to report. */
+export type VerifyResult = { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly code: ErrorCode };
+
+function keyBytes(app: Pick<AppRecord, 'tokenKey'>): Uint8Array {
+  return Buffer.from(app.tokenKey, 'base64url');
+}
+
+/**
+ * Issues a user token: a JWT signed with the app's own key (HS256), audience
+ * = app key, subject = user id.
+ */
+export async function issueUserToken(
+  app: Pick<AppRecord, 'appKey' | 'tokenKey'>,
+  userId: string,
+  ttlSeconds: number,
+  nowMs: number = Date.now(),
+): Promise<string> {
+  if (!isValidId(userId)) throw new TypeError(`invalid user id ${JSON.stringify(userId)}`);
+  const iat = Math.floor(nowMs / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(app.appKey)
+    .setSubject(userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(keyBytes(app));
+}
+
+/**
+ * Verifies a token. `findApp` looks the app up by the token's audience; the
+ * signature must then verify under THAT app's key, so a token of app A can
+ * never act in app B. Only HS256 is accepted (no `none`, no key confusion).
+ */
+export async function verifyUserToken(
+  token: string,
+  findApp: (appKey: string) => Promise<AppRecord | undefined>,
+  nowMs: number = Date.now(),
+): Promise<VerifyResult> {
+  if (!token) return { ok: false, code: 'auth.token_missing' };
+  let aud: unknown;
+  try {
+    aud = decodeJwt(token).aud;
+  } catch {
+    return { ok: false, code: 'auth.token_invalid' };
+  }
+  if (typeof aud !== 'string' || aud === '') return { ok: false, code: 'auth.token_invalid' };
+  const app = await findApp(aud);
+  if (!app) return { ok: false, code: 'auth.app_unknown' };
+  if (app.disabled) return { ok: false, code: 'auth.app_disabled' };
+  try {
+    const { payload } = await jwtVerify(token, keyBytes(app), {
+      algorithms: ALGORITHMS,
+      issuer: TOKEN_ISSUER,
+      audience: app.appKey,
+      currentDate: new Date(nowMs),
+      requiredClaims: ['sub', 'exp'],
+    });
+    if (typeof payload.sub !== 'string' || !isValidId(payload.sub) || typeof payload.exp !== 'number') {
+      return { ok: false, code: 'auth.token_invalid' };
+    }
+    return { ok: true, claims: { appKey: app.appKey, userId: payload.sub, exp: payload.exp } };
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) return { ok: false, code: 'auth.token_expired' };
+    return { ok: false, code: 'auth.token_invalid' };
+  }
+}

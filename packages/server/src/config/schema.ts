@@ -1,0 +1,75 @@
+/**
+ * The one configuration schema. Defaults < file < environment (TIDINGS_*) <
+ * flags; validated once at start, then frozen and passed down.
+ */
+
+/** Validated server configuration. */
+export interface Config {
+  readonly mode: 'development' | 'production';
+  readonly host: string;
+  readonly port: number;
+  /** Directory for the embedded SQLite database and runtime.json. */
+  readonly dataDir: string;
+  /** Identifies this process in logs, welcome frames and message ids (0-1023). */
+  readonly nodeId: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly maxFrameBytes: number;
+  readonly maxContentBytes: number;
+  /** Interval clients ping at; the server pings each socket at the same interval. */
+  readonly pingIntervalMs: number;
+  /** A socket silent for this long is closed with conn.heartbeat_timeout. */
+  readonly heartbeatTimeoutMs: number;
+  /** Unsent bytes a socket may hold before it is closed as a slow consumer. */
+  readonly sendBufferBytes: number;
+  /** Largest group-commit batch. */
+  readonly commitBatchMax: number;
+  /** Sends waiting for a commit before new ones get server.overloaded. */
+  readonly commitQueueMax: number;
+  readonly sqliteSynchronous: 'normal' | 'full';
+  /** How long a graceful shutdown may take before sockets are cut. */
+  readonly shutdownGraceMs: number;
+}
+
+type Kind = 'string' | 'int' | 'enum';
+interface Field {
+  readonly kind: Kind;
+  readonly default: string | number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  readonly doc: string;
+}
+
+/** Every setting: its type, default, bounds and meaning. */
+export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
+  mode: { kind: 'enum', default: 'development', values: ['development', 'production'], doc: 'Development prints credentials.' },
+  host: { kind: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { kind: 'int', default: 7600, min: 0, max: 65535, doc: 'Port for WebSocket and HTTP (0 picks a free one).' },
+  dataDir: { kind: 'string', default: '.tidings', doc: 'Data directory of the embedded mode.' },
+  nodeId: { kind: 'int', default: 0, min: 0, max: 1023, doc: 'Node number within a cluster.' },
+  logLevel: {
+    kind: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Log level.',
+  },
+  maxFrameBytes: { kind: 'int', default: 64 * 1024, min: 1024, max: 16 * 1024 * 1024, doc: 'Hard limit on one frame.' },
+  maxContentBytes: { kind: 'int', default: 32 * 1024, min: 1, max: 16 * 1024 * 1024, doc: 'Limit on one message content.' },
+  pingIntervalMs: { kind: 'int', default: 25_000, min: 100, max: 600_000, doc: 'Heartbeat interval.' },
+  heartbeatTimeoutMs: { kind: 'int', default: 60_000, min: 200, max: 3_600_000, doc: 'Silence before a socket is closed.' },
+  sendBufferBytes: { kind: 'int', default: 4 * 1024 * 1024, min: 64 * 1024, max: 1024 ** 3, doc: 'Slow consumer limit.' },
+  commitBatchMax: { kind: 'int', default: 1000, min: 1, max: 100_000, doc: 'Largest group-commit batch.' },
+  commitQueueMax: { kind: 'int', default: 50_000, min: 1, max: 10_000_000, doc: 'Pending sends before overload.' },
+  sqliteSynchronous: {
+    kind: 'enum',
+    default: 'normal',
+    values: ['normal', 'full'],
+    doc: 'normal survives a process crash; full also survives power loss.',
+  },
+  shutdownGraceMs: { kind: 'int', default: 5_000, min: 0, max: 600_000, doc: 'Graceful shutdown limit.' },
+};
+
+/** Environment variable of a setting: dataDir -> TIDINGS_DATA_DIR. */
+export function envName(key: string): string {
+  return 'TIDINGS_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}

@@ -1,0 +1,136 @@
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, ERRORS, TidingsError, type ErrorCode, type Frame } from '@tidings/protocol';
+import type { Logger } from '../log/logger.ts';
+import type { Messaging } from '../services/messaging.ts';
+import { errorFrame } from '../services/replies.ts';
+import type { Session } from '../services/session.ts';
+
+/** What a connection needs from the node. */
+export interface ConnectionDeps {
+  readonly messaging: Messaging;
+  readonly log: Logger;
+  readonly maxFrameBytes: number;
+  readonly sendBufferBytes: number;
+  readonly now: () => number;
+  readonly onClose: (conn: Connection) => void;
+  readonly onRejected?: (code: ErrorCode) => void;
+}
+
+/**
+ * One authenticated WebSocket. Reads frames in order and hands them to the
+ * services; writes are coalesced per event-loop turn (the socket is corked on
+ * the first write of a turn); a client that does not read is closed with a
+ * resumable code instead of being buffered forever.
+ */
+export class Connection {
+  readonly session: Session;
+  lastSeen: number;
+  private readonly ws: WebSocket;
+  private readonly raw: Socket;
+  private readonly deps: ConnectionDeps;
+  private readonly log: Logger;
+  private corked = false;
+  private closing = false;
+
+  constructor(ws: WebSocket, raw: Socket, session: Session, deps: ConnectionDeps) {
+    this.ws = ws;
+    this.raw = raw;
+    this.session = session;
+    this.deps = deps;
+    this.lastSeen = deps.now();
+    this.log = deps.log.child({ conn: session.connectionId, app: session.appKey, user: session.userId, device: session.deviceId });
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => (this.lastSeen = this.deps.now()));
+    ws.on('close', (code) => {
+      this.closing = true;
+      this.log.debug({ code }, 'connection closed');
+      this.deps.onClose(this);
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+  }
+
+  /** Writes one encoded frame; closes the connection if the client is not reading. */
+  write(bytes: Uint8Array): void {
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount + this.raw.writableLength > this.deps.sendBufferBytes) {
+      this.close('conn.slow_consumer');
+      return;
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.raw.uncork();
+      });
+    }
+    this.ws.send(bytes, { binary: true });
+  }
+
+  /** Sends a WebSocket ping; part of the node's heartbeat sweep. */
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** Says why in an error frame, then closes with the code's close code. */
+  close(code: ErrorCode, message?: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(errorFrame(0, code, message ? { message } : {}));
+      this.ws.close(ERRORS[code].close || 4000, code);
+    }
+    // A client that never answers the close handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastSeen = this.deps.now();
+    if (this.closing) return;
+    if (!isBinary) return this.reject('protocol.malformed_frame', 'text frames are not accepted');
+    const r = decodeFrame(data, this.deps.maxFrameBytes);
+    if (!r.ok) return this.reject(r.code, r.message);
+    this.dispatch(r.frame);
+  }
+
+  private reject(code: ErrorCode, message: string): void {
+    this.deps.onRejected?.(code);
+    this.log.info({ code }, 'protocol error, closing');
+    this.close(code, message);
+  }
+
+  private dispatch(f: Frame): void {
+    const rid = f.rid;
+    const m = this.deps.messaging;
+    const body = f.body;
+    switch (body.case) {
+      case 'send':
+        if (rid === 0) return this.reject('protocol.invalid_request', 'requests need a non-zero rid');
+        return m.send(this, rid, body.value);
+      case 'sync':
+        return this.guard(rid, m.sync(this, rid, body.value));
+      case 'pull':
+        return this.guard(rid, m.pull(this, rid, body.value));
+      case 'deliveryAck':
+        return this.guard(0, m.delivered(this, body.value.convId, body.value.seq));
+      case 'ping':
+        return this.write(
+          encodeFrame({ rid, body: { case: 'pong', value: { clientTime: body.value.clientTime, serverTime: BigInt(this.deps.now()) } } }),
+        );
+      case 'hello':
+        this.log.debug({ sdk: body.value.sdk, version: body.value.sdkVersion }, 'hello');
+        return;
+      default:
+        return this.reject('protocol.unexpected_frame', `frame ${String(body.case)} is not valid from a client`);
+    }
+  }
+
+  private guard(rid: number, p: Promise<void>): void {
+    p.catch((err: unknown) => {
+      const code: ErrorCode = err instanceof TidingsError ? err.code : 'server.internal';
+      this.log.error({ err }, 'request failed');
+      if (rid !== 0) this.write(errorFrame(rid, code));
+    });
+  }
+}
