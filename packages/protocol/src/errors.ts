@@ -37,6 +37,17 @@ export const ERRORS = {
   'auth.app_unknown': spec(401, 4403, false, 'The app does not exist.'),
   'auth.app_disabled': spec(403, 4403, false, 'The app is disabled.'),
   'auth.forbidden': spec(403, 4403, false, 'Not allowed.'),
+  'auth.token_revoked': spec(401, 4404, false, "The token was revoked (all of the user's tokens issued before a revocation)."),
+  'auth.user_blocked': spec(403, 4405, false, 'The user is blocked by the app.'),
+  // server API request signing
+  'api.signature_invalid': spec(401, 0, false, 'The request signature is missing, malformed or wrong.'),
+  'api.timestamp_stale': spec(401, 0, false, 'The request timestamp is outside the allowed window; check the clock.'),
+  'api.nonce_replayed': spec(401, 0, false, 'The nonce was already used within the time window.'),
+  'api.operator_unauthorized': spec(401, 0, false, 'The operator credential is missing or wrong.'),
+  'api.not_found': spec(404, 0, false, 'No such route.'),
+  'user.not_found': spec(404, 0, false, 'The user does not exist.'),
+  'msg.not_found': spec(404, 0, false, 'No message with this seq in the conversation.'),
+  'msg.not_recallable': spec(409, 0, false, 'This message cannot be recalled (it is itself a recall, or already recalled).'),
   // messaging
   'send.sender_seq_gap': spec(409, 0, false, 'A sender seq was skipped; resend from the expected one.'),
   'send.sender_seq_conflict': spec(409, 0, false, 'The sender seq was already used by another message.'),

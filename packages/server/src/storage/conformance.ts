@@ -15,6 +15,7 @@ import {
   type WithStore,
 } from './conformance-fixtures.ts';
 import { sendCases } from './conformance-sends.ts';
+import { apiCases } from './conformance-api.ts';
 
 /**
  * The storage port's conformance suite: every adapter runs it against a real
@@ -97,6 +98,7 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
     });
 
     sendCases(withStore);
+    apiCases(withStore);
 
     withStore('change index - every member gets the new maxSeq with increasing versions', async (store) => {
       const appKey = uid('app');

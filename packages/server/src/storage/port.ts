@@ -18,7 +18,39 @@ export interface AppRecord {
   readonly disabled: boolean;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
+  /** The secret before the last rotation, still accepted until `previousSecretExpiresAt`. */
+  readonly previousSecret?: string;
+  /** Milliseconds since the epoch; absent together with `previousSecret`. */
+  readonly previousSecretExpiresAt?: number;
 }
+
+/** A user as the app registered it through the server API. */
+export interface UserRecord {
+  readonly appKey: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly avatarUrl: string;
+  /** App-defined JSON text, at most a few KiB (the API limits it). */
+  readonly extra: string;
+  readonly blocked: boolean;
+  /** Tokens issued before this instant (ms since the epoch) are revoked; 0 when never revoked. */
+  readonly tokensValidAfter: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The profile fields the app sets. */
+export interface UserProfile {
+  readonly name: string;
+  readonly avatarUrl: string;
+  readonly extra: string;
+}
+
+/**
+ * Bit of `flags` the server sets on a message a recall has acted on (its
+ * content is then erased). Clients may not set it.
+ */
+export const MESSAGE_FLAG_RECALLED = 0x4000_0000;
 
 /** One message as stored: an entry of its conversation's seq stream. */
 export interface StoredMessage {
@@ -46,7 +78,11 @@ export interface SendInput {
   readonly senderId: string;
   readonly senderDevice: string;
   readonly clientMsgId: string;
-  /** Per (sender device, conversation), starting at 1. */
+  /**
+   * Per (sender device, conversation), starting at 1. 0 means "the next one":
+   * the adapter uses last + 1 inside the commit (server API sends, which
+   * dedupe by clientMsgId only and take commit order as sender order).
+   */
   readonly senderSeq: number;
   readonly type: string;
   readonly content: Uint8Array;
@@ -55,6 +91,12 @@ export interface SendInput {
   readonly msgId: string;
   /** Commit time to record, milliseconds since the epoch. */
   readonly ts: number;
+  /**
+   * Set on a recall: when this message is stored, the message with this seq
+   * in the same conversation gets {@link MESSAGE_FLAG_RECALLED} and empty
+   * content, in the same transaction.
+   */
+  readonly recallsSeq?: number;
 }
 
 /**
@@ -110,6 +152,33 @@ export interface Store {
 
   /** A device's delivered cursor for a conversation; 0 when none. */
   getDelivered(appKey: string, userId: string, deviceId: string, convId: string): Promise<number>;
+
+  /**
+   * Replaces an app's secret; the old one stays valid until
+   * `previousExpiresAt` (ms). Returns the updated app; rejects for an unknown app.
+   */
+  rotateAppSecret(appKey: string, newSecret: string, previousExpiresAt: number): Promise<AppRecord>;
+
+  /**
+   * Records a server API nonce. True when it was not seen before (or its
+   * earlier record expired before `nowMs`): the request may proceed. False
+   * for a replay. Records expire at `expiresAt` (ms) and are purged lazily.
+   */
+  claimNonce(appKey: string, nonce: string, expiresAt: number, nowMs: number): Promise<boolean>;
+
+  /** Creates or updates a user's profile (blocked and revocation state are kept). */
+  upsertUser(appKey: string, userId: string, profile: UserProfile, nowMs: number): Promise<UserRecord>;
+
+  getUser(appKey: string, userId: string): Promise<UserRecord | undefined>;
+
+  /** Blocks or unblocks a user, creating an empty profile when the user is new. */
+  setUserBlocked(appKey: string, userId: string, blocked: boolean, nowMs: number): Promise<UserRecord>;
+
+  /**
+   * Revokes every token of a user issued before `validAfter` (ms), creating an
+   * empty profile when the user is new. Never moves the instant backwards.
+   */
+  revokeUserTokens(appKey: string, userId: string, validAfter: number, nowMs: number): Promise<UserRecord>;
 
   /** Flushes and releases everything. */
   close(): Promise<void>;

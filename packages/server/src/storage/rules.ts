@@ -45,3 +45,11 @@ export function classifySend(senderSeq: number, state: SenderState): SendDecisio
   if (senderSeq > expectedSenderSeq) return { status: 'gap', expectedSenderSeq };
   return { status: 'conflict', expectedSenderSeq };
 }
+
+/**
+ * The senderSeq a send commits with: its own, or, for 0 ("the next one",
+ * server API sends), last + 1, so such a send is never a gap or conflict.
+ */
+export function effectiveSenderSeq(senderSeq: number, lastSenderSeq: number): number {
+  return senderSeq === 0 ? lastSenderSeq + 1 : senderSeq;
+}

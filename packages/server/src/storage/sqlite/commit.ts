@@ -1,5 +1,5 @@
 import type { SendInput, SendOutcome, StoredMessage } from '../port.ts';
-import { classifySend } from '../rules.ts';
+import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { toMessage, type Statements } from './statements.ts';
 
 /**
@@ -63,7 +63,8 @@ export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOut
       cursor = { input, last: c === undefined ? 0 : (c.last_sender_seq as number), changed: false };
       cursors.set(cursorKey, cursor);
     }
-    const decision = classifySend(input.senderSeq, {
+    const senderSeq = effectiveSenderSeq(input.senderSeq, cursor.last);
+    const decision = classifySend(senderSeq, {
       original: row === undefined ? undefined : toMessage(row),
       lastSenderSeq: cursor.last,
     });
@@ -87,7 +88,7 @@ export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOut
       senderId,
       senderDevice,
       clientMsgId: input.clientMsgId,
-      senderSeq: input.senderSeq,
+      senderSeq,
       type: input.type,
       content: input.content,
       ts: input.ts,
@@ -107,8 +108,9 @@ export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOut
       message.ts,
       message.flags,
     );
+    if (input.recallsSeq !== undefined) s.markRecalled.run(appKey, convId, input.recallsSeq);
     conv.maxSeq = message.seq;
-    cursor.last = input.senderSeq;
+    cursor.last = senderSeq;
     cursor.changed = true;
     for (const userId of input.members) bumpChange(s, versions, changes, appKey, userId, convId, message.seq);
     outcomes.push({ status: 'stored', message });

@@ -92,6 +92,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    name: 'server API: secret rotation, users, nonces',
+    sql: `
+      ALTER TABLE apps ADD COLUMN previous_secret TEXT;
+      ALTER TABLE apps ADD COLUMN previous_secret_expires_at INTEGER;
+
+      CREATE TABLE users (
+        app_key TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        avatar_url TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        blocked INTEGER NOT NULL,
+        tokens_valid_after INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (app_key, user_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE api_nonces (
+        app_key TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (app_key, nonce)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX api_nonces_by_expiry ON api_nonces (expires_at);
+    `,
+  },
 ];
 
 /** The schema version of `db` (0 for a new database). */

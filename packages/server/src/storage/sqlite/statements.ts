@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { AppRecord, StoredMessage } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED, type AppRecord, type StoredMessage, type UserRecord } from '../port.ts';
 
 /**
  * Every statement the SQLite store runs, prepared once per store so the hot
@@ -67,6 +67,33 @@ export function prepareStatements(db: DatabaseSync) {
        ON CONFLICT DO UPDATE SET seq = max(seq, excluded.seq)`,
     ),
     getDelivered: p('SELECT seq FROM delivered WHERE app_key = ? AND user_id = ? AND device_id = ? AND conv_id = ?'),
+
+    markRecalled: p(
+      `UPDATE messages SET flags = flags | ${MESSAGE_FLAG_RECALLED}, content = x'' WHERE app_key = ? AND conv_id = ? AND seq = ?`,
+    ),
+    rotateSecret: p(
+      `UPDATE apps SET previous_secret = app_secret, previous_secret_expires_at = ?, app_secret = ? WHERE app_key = ?`,
+    ),
+    claimNonce: p(
+      `INSERT INTO api_nonces (app_key, nonce, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at WHERE api_nonces.expires_at <= ?`,
+    ),
+    purgeNonces: p('DELETE FROM api_nonces WHERE expires_at <= ?'),
+    getUser: p('SELECT * FROM users WHERE app_key = ? AND user_id = ?'),
+    upsertUser: p(
+      `INSERT INTO users (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?)
+       ON CONFLICT DO UPDATE SET name = excluded.name, avatar_url = excluded.avatar_url, extra = excluded.extra,
+         updated_at = excluded.updated_at`,
+    ),
+    ensureUser: p(
+      `INSERT INTO users (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
+       VALUES (?, ?, '', '', '', 0, 0, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    setUserBlocked: p('UPDATE users SET blocked = ?, updated_at = ? WHERE app_key = ? AND user_id = ?'),
+    revokeUserTokens: p(
+      `UPDATE users SET tokens_valid_after = max(tokens_valid_after, ?), updated_at = ? WHERE app_key = ? AND user_id = ?`,
+    ),
   };
 }
 
@@ -79,6 +106,24 @@ export function toApp(row: Record<string, unknown>): AppRecord {
     tokenKey: row.token_key as string,
     disabled: row.disabled === 1,
     createdAt: row.created_at as number,
+    ...(typeof row.previous_secret === 'string'
+      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at as number }
+      : {}),
+  };
+}
+
+/** Maps a `users` row. */
+export function toUser(row: Record<string, unknown>): UserRecord {
+  return {
+    appKey: row.app_key as string,
+    userId: row.user_id as string,
+    name: row.name as string,
+    avatarUrl: row.avatar_url as string,
+    extra: row.extra as string,
+    blocked: row.blocked === 1,
+    tokensValidAfter: row.tokens_valid_after as number,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
   };
 }
 

@@ -16,10 +16,13 @@
  */
 import { DatabaseSync } from 'node:sqlite';
 import { TidingsError } from '@tidings/protocol';
-import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store } from '../port.ts';
+import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, UserRecord } from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { migrate } from './schema.ts';
-import { prepareStatements, toApp, toMessage } from './statements.ts';
+import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
+
+/** Expired nonces are purged once every this many claims. */
+const NONCE_PURGE_EVERY = 256;
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -54,11 +57,27 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   }
   const s = prepareStatements(db);
   let closed = false;
+  let claims = 0;
 
   /** Runs `fn` unless the store is closed; turns the sync API into the port's promises. */
   const use = async <T>(fn: () => T): Promise<T> => {
     if (closed) throw new TidingsError('storage.unavailable', `SQLite store ${options.path} is closed`);
     return fn();
+  };
+
+  /** Creates the user if new, applies `update`, returns the row: one transaction. */
+  const userWrite = (appKey: string, userId: string, nowMs: number, update: () => void): UserRecord => {
+    s.begin.run();
+    try {
+      s.ensureUser.run(appKey, userId, nowMs, nowMs);
+      update();
+      const row = toUser(s.getUser.get(appKey, userId)!);
+      s.commit.run();
+      return row;
+    } catch (err) {
+      if (db.isTransaction) s.rollback.run();
+      throw err;
+    }
   };
 
   return {
@@ -128,6 +147,36 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         const row = s.getDelivered.get(appKey, userId, deviceId, convId);
         return row === undefined ? 0 : (row.seq as number);
       }),
+
+    rotateAppSecret: (appKey: string, newSecret: string, previousExpiresAt: number) =>
+      use(() => {
+        if (s.rotateSecret.run(previousExpiresAt, newSecret, appKey).changes === 0) throw new Error(`app ${appKey} does not exist`);
+        return toApp(s.getApp.get(appKey)!);
+      }),
+
+    claimNonce: (appKey: string, nonce: string, expiresAt: number, nowMs: number) =>
+      use(() => {
+        if (++claims % NONCE_PURGE_EVERY === 0) s.purgeNonces.run(nowMs);
+        return s.claimNonce.run(appKey, nonce, expiresAt, nowMs).changes === 1;
+      }),
+
+    upsertUser: (appKey: string, userId: string, profile: UserProfile, nowMs: number) =>
+      use(() => {
+        s.upsertUser.run(appKey, userId, profile.name, profile.avatarUrl, profile.extra, nowMs, nowMs);
+        return toUser(s.getUser.get(appKey, userId)!);
+      }),
+
+    getUser: (appKey: string, userId: string) =>
+      use(() => {
+        const row = s.getUser.get(appKey, userId);
+        return row === undefined ? undefined : toUser(row);
+      }),
+
+    setUserBlocked: (appKey: string, userId: string, blocked: boolean, nowMs: number) =>
+      use(() => userWrite(appKey, userId, nowMs, () => s.setUserBlocked.run(blocked ? 1 : 0, nowMs, appKey, userId))),
+
+    revokeUserTokens: (appKey: string, userId: string, validAfter: number, nowMs: number) =>
+      use(() => userWrite(appKey, userId, nowMs, () => s.revokeUserTokens.run(validAfter, nowMs, appKey, userId))),
 
     close: async () => {
       if (closed) return;
