@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
@@ -16,6 +18,8 @@ import { createRouter } from './router/router.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/http-server.ts';
+import { createApi } from './api/api.ts';
+import { assertProductionSecrets } from './config/secrets.ts';
 
 /** What a running node tells its operator (also written to `<dataDir>/runtime.json`). */
 export interface RuntimeInfo {
@@ -26,6 +30,8 @@ export interface RuntimeInfo {
   readonly nodeId: string;
   /** The development app, in development mode only. */
   readonly devApp?: Pick<AppRecord, 'appKey' | 'appSecret' | 'tokenKey'>;
+  /** The operator credential generated for this run, in development mode without a configured one. */
+  readonly operatorToken?: string;
 }
 
 /** A running Tidings node. */
@@ -65,6 +71,17 @@ async function ensureDevApp(store: Store): Promise<AppRecord> {
 export async function startNode(config: Config, log: Logger, adapters: NodeAdapters = {}): Promise<TidingsNode> {
   mkdirSync(config.dataDir, { recursive: true });
   const store = adapters.store ?? (await createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous }));
+  if (config.mode === 'production') {
+    try {
+      assertProductionSecrets(config.operatorToken, await store.listApps());
+    } catch (err) {
+      if (!adapters.store) await store.close();
+      throw err;
+    }
+  }
+  // Development without a configured credential gets a fresh one per run, written to runtime.json.
+  const generatedOperatorToken = config.operatorToken === '' && config.mode === 'development' ? randomBytes(24).toString('base64url') : undefined;
+  const operatorToken = generatedOperatorToken ?? config.operatorToken;
   const bus = adapters.bus ?? createLocalBus();
   const metrics = createMetrics();
   const now = Date.now;
@@ -95,12 +112,24 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   });
   const router = createRouter(bus);
   let healthy = true;
-  const server = createHttpServer(metrics, () => healthy);
+  let server!: Server;
+  await createApi(
+    {
+      store,
+      sends: messaging.paths,
+      router,
+      log: log.child({ component: 'api' }),
+      now,
+      operatorToken,
+      maxContentBytes: config.maxContentBytes,
+    },
+    (handler) => (server = createHttpServer(metrics, () => healthy, handler)),
+  );
   const gateway = createGateway({
     server,
     path: '/ws',
     nodeId,
-    verify: (token) => verifyUserToken(token, (k) => store.getApp(k)),
+    verify: (token) => verifyUserToken(token, (k) => store.getApp(k), now(), (k, u) => store.getUser(k, u)),
     router,
     messaging,
     log: log.child({ component: 'gateway' }),
@@ -127,6 +156,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     httpUrl: `http://${host}:${port}`,
     nodeId,
     ...(devApp ? { devApp: { appKey: devApp.appKey, appSecret: devApp.appSecret, tokenKey: devApp.tokenKey } } : {}),
+    ...(generatedOperatorToken ? { operatorToken: generatedOperatorToken } : {}),
   };
   const runtimeFile = join(config.dataDir, 'runtime.json');
   writeFileSync(runtimeFile + '.tmp', JSON.stringify(info, null, 2), { mode: 0o600 });

@@ -51,3 +51,17 @@ test('auth - disabled app', async () => {
   const r = await verifyUserToken(t, async (k) => (k === a.appKey ? { ...a, disabled: true } : undefined));
   assert.deepEqual(r, { ok: false, code: 'auth.app_disabled' });
 });
+
+test('auth - a revoked token and a blocked user are refused, a token issued after revocation works', async () => {
+  const t0 = 1_800_000_000_000;
+  const old = await issueUserToken(a, 'alice', 600, t0);
+  const user = { appKey: a.appKey, userId: 'alice', name: '', avatarUrl: '', extra: '', blocked: false, tokensValidAfter: t0 + 1, createdAt: 0, updatedAt: 0 };
+  const findUser = async () => user;
+  assert.deepEqual(await verifyUserToken(old, find, t0 + 2, findUser), { ok: false, code: 'auth.token_revoked' });
+  const fresh = await issueUserToken(a, 'alice', 600, t0 + 1);
+  assert.equal((await verifyUserToken(fresh, find, t0 + 2, findUser)).ok, true);
+  assert.deepEqual(await verifyUserToken(fresh, find, t0 + 2, async () => ({ ...user, blocked: true })), {
+    ok: false,
+    code: 'auth.user_blocked',
+  });
+});

@@ -1,7 +1,7 @@
 import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { ErrorCode } from '@tidings/protocol';
 import { isValidId } from '@tidings/protocol';
-import type { AppRecord } from '../storage/port.ts';
+import type { AppRecord, UserRecord } from '../storage/port.ts';
 
 /** Issuer claim of every user token. */
 export const TOKEN_ISSUER = 'tidings';
@@ -34,7 +34,9 @@ export async function issueUserToken(
 ): Promise<string> {
   if (!isValidId(userId)) throw new TypeError(`invalid user id ${JSON.stringify(userId)}`);
   const iat = Math.floor(nowMs / 1000);
-  return new SignJWT({})
+  // iat has whole seconds; revocation compares milliseconds, so a token issued
+  // just after a revocation in the same second stays valid.
+  return new SignJWT({ iat_ms: nowMs })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(TOKEN_ISSUER)
     .setAudience(app.appKey)
@@ -48,11 +50,14 @@ export async function issueUserToken(
  * Verifies a token. `findApp` looks the app up by the token's audience; the
  * signature must then verify under THAT app's key, so a token of app A can
  * never act in app B. Only HS256 is accepted (no `none`, no key confusion).
+ * With `findUser`, a blocked user gets `auth.user_blocked` and a token issued
+ * before the user's revocation instant gets `auth.token_revoked`.
  */
 export async function verifyUserToken(
   token: string,
   findApp: (appKey: string) => Promise<AppRecord | undefined>,
   nowMs: number = Date.now(),
+  findUser?: (appKey: string, userId: string) => Promise<UserRecord | undefined>,
 ): Promise<VerifyResult> {
   if (!token) return { ok: false, code: 'auth.token_missing' };
   let aud: unknown;
@@ -75,6 +80,12 @@ export async function verifyUserToken(
     });
     if (typeof payload.sub !== 'string' || !isValidId(payload.sub) || typeof payload.exp !== 'number') {
       return { ok: false, code: 'auth.token_invalid' };
+    }
+    const user = findUser ? await findUser(app.appKey, payload.sub) : undefined;
+    if (user?.blocked) return { ok: false, code: 'auth.user_blocked' };
+    if (user && user.tokensValidAfter > 0) {
+      const issuedMs = typeof payload.iat_ms === 'number' ? payload.iat_ms : (payload.iat ?? 0) * 1000;
+      if (issuedMs < user.tokensValidAfter) return { ok: false, code: 'auth.token_revoked' };
     }
     return { ok: true, claims: { appKey: app.appKey, userId: payload.sub, exp: payload.exp } };
   } catch (err) {

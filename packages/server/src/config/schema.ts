@@ -28,6 +28,12 @@ export interface Config {
   readonly sqliteSynchronous: 'normal' | 'full';
   /** How long a graceful shutdown may take before sockets are cut. */
   readonly shutdownGraceMs: number;
+  /**
+   * Bearer credential of the operator routes (/v1/admin: apps). Empty in
+   * development means "generate one per start" (written to runtime.json);
+   * production refuses to start without a strong one.
+   */
+  readonly operatorToken: string;
 }
 
 type Kind = 'string' | 'int' | 'enum';
@@ -67,6 +73,7 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
     doc: 'normal survives a process crash; full also survives power loss.',
   },
   shutdownGraceMs: { kind: 'int', default: 5_000, min: 0, max: 600_000, doc: 'Graceful shutdown limit.' },
+  operatorToken: { kind: 'string', default: '', doc: 'Operator credential for /v1/admin (at least 32 characters in production).' },
 };
 
 /** Environment variable of a setting: dataDir -> TIDINGS_DATA_DIR. */

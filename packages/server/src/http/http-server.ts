@@ -1,11 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Metrics } from './metrics.ts';
 
 /**
- * The plain HTTP side of a node: health and metrics. The signed server API
- * mounts here in its own issue.
+ * The plain HTTP side of a node: health and metrics; every other request
+ * goes to `fallback` (the signed server API) when given.
  */
-export function createHttpServer(metrics: Metrics, health: () => boolean): Server {
+export function createHttpServer(
+  metrics: Metrics,
+  health: () => boolean,
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {
@@ -20,6 +24,7 @@ export function createHttpServer(metrics: Metrics, health: () => boolean): Serve
       );
       return;
     }
+    if (fallback) return fallback(req, res);
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'not_found' }));
   });
 }

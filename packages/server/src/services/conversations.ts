@@ -16,5 +16,10 @@ export function resolveMembership(convId: string, userId: string): Membership {
     if (parsed.members[0] !== userId && parsed.members[1] !== userId) return { ok: false, code: 'send.not_member' };
     return { ok: true, kind: 'private', members: parsed.members };
   }
+  // s:<user> is the system conversation of one user: only that user reads it.
+  if (parsed.kind === 'system') {
+    if (parsed.target !== userId) return { ok: false, code: 'send.not_member' };
+    return { ok: true, kind: 'system', members: [parsed.target] };
+  }
   return { ok: false, code: 'conv.not_found' };
 }

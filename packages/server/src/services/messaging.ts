@@ -1,13 +1,13 @@
-import { encodeFrame, MAX_ID_LENGTH, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
+import { encodeFrame, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
-import { userTopic } from '../bus/topics.ts';
-import type { SendOutcome, Store } from '../storage/port.ts';
+import type { Store } from '../storage/port.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { resolveMembership } from './conversations.ts';
 import { errorFrame } from './replies.ts';
 import type { Peer } from './session.ts';
-import { ackFrame, pushFrame, toWireMessage } from './wire.ts';
+import { ackFrame, toWireMessage } from './wire.ts';
+import { createSendPath } from './send-path.ts';
 
 /** Limits the messaging service enforces. */
 export interface MessagingLimits {
@@ -31,28 +31,39 @@ export interface MessagingOptions {
   readonly onStored?: () => void;
 }
 
-const MAX_TYPE_LENGTH = 64;
-
 /**
  * The messaging service: send (through group commit), sync, pull and
  * delivery acks. Every answer is written to the asking peer; pushes go out
  * over the bus, encoded once per message.
  */
 export function createMessaging(o: MessagingOptions) {
-  let draining = false;
+  const paths = createSendPath({
+    bus: o.bus,
+    commits: o.commits,
+    log: o.log,
+    maxContentBytes: o.limits.maxContentBytes,
+    newMsgId: o.newMsgId,
+    now: o.now,
+    ...(o.onStored ? { onStored: o.onStored } : {}),
+  });
 
   function send(peer: Peer, rid: number, req: SendRequest): void {
     const s = peer.session;
-    const fail = (code: ErrorCode, message?: string): void =>
-      peer.write(errorFrame(rid, code, { convId: req.convId, clientMsgId: req.clientMsgId, ...(message ? { message } : {}) }));
-    if (draining) return fail('server.shutting_down');
+    const fail = (code: ErrorCode, message?: string, expectedSenderSeq?: number): void =>
+      peer.write(
+        errorFrame(rid, code, {
+          convId: req.convId,
+          clientMsgId: req.clientMsgId,
+          ...(message ? { message } : {}),
+          ...(expectedSenderSeq !== undefined ? { expectedSenderSeq } : {}),
+        }),
+      );
     const m = resolveMembership(req.convId, s.userId);
     if (!m.ok) return fail(m.code);
-    if (!req.clientMsgId || req.clientMsgId.length > MAX_ID_LENGTH) return fail('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
-    if (!req.type || req.type.length > MAX_TYPE_LENGTH) return fail('protocol.invalid_request', 'type must be 1-64 characters');
+    // System conversations are written by the server API only.
+    if (m.kind === 'system') return fail('auth.forbidden');
     if (req.senderSeq < 1n || req.senderSeq > BigInt(Number.MAX_SAFE_INTEGER)) return fail('protocol.invalid_request', 'senderSeq must be >= 1');
-    if (req.content.byteLength > o.limits.maxContentBytes) return fail('send.content_too_large');
-    const accepted = o.commits.submit(
+    paths.send(
       {
         appKey: s.appKey,
         convId: req.convId,
@@ -65,40 +76,15 @@ export function createMessaging(o: MessagingOptions) {
         type: req.type,
         content: req.content,
         flags: req.flags,
-        msgId: o.newMsgId(),
-        ts: o.now(),
+        skipConnection: s.connectionId,
       },
-      (outcome, err) => {
-        if (!outcome) {
-          o.log.error({ err, convId: req.convId }, 'commit failed');
-          return fail('storage.unavailable');
-        }
-        answer(peer, rid, outcome, m.members);
+      (r) => {
+        if (r.ok) return peer.write(ackFrame(rid, r.message, r.duplicate));
+        // Gap and conflict answers carry no convId/clientMsgId, as before the shared path.
+        if (r.expectedSenderSeq !== undefined) return peer.write(errorFrame(rid, r.code, { expectedSenderSeq: r.expectedSenderSeq }));
+        fail(r.code, r.message);
       },
     );
-    if (!accepted) fail('server.overloaded');
-  }
-
-  function answer(peer: Peer, rid: number, outcome: SendOutcome, members: readonly string[]): void {
-    switch (outcome.status) {
-      case 'stored': {
-        peer.write(ackFrame(rid, outcome.message, false));
-        o.onStored?.();
-        const push = pushFrame(outcome.message);
-        const skip = peer.session.connectionId;
-        for (const user of members) o.bus.publish({ topic: userTopic(peer.session.appKey, user), payload: push, skipConnection: skip });
-        return;
-      }
-      case 'duplicate':
-        return peer.write(ackFrame(rid, outcome.message, true));
-      case 'gap':
-      case 'conflict':
-        return peer.write(
-          errorFrame(rid, outcome.status === 'gap' ? 'send.sender_seq_gap' : 'send.sender_seq_conflict', {
-            expectedSenderSeq: outcome.expectedSenderSeq,
-          }),
-        );
-    }
   }
 
   async function sync(peer: Peer, rid: number, req: SyncRequest): Promise<void> {
@@ -168,11 +154,10 @@ export function createMessaging(o: MessagingOptions) {
     sync,
     pull,
     delivered,
+    /** The send path shared with the server API. */
+    paths,
     /** Refuses new sends from now on; queued ones still commit and get acked. */
-    async drain(): Promise<void> {
-      draining = true;
-      await o.commits.drain();
-    },
+    drain: paths.drain,
   };
 }
 

@@ -1,0 +1,42 @@
+import type { FastifyRequest } from 'fastify';
+import type { AppRecord, Store } from '../storage/port.ts';
+import type { Router } from '../router/router.ts';
+import type { SendPath } from '../services/send-path.ts';
+import type { Logger } from '../log/logger.ts';
+
+/** What the API routes need from the node. */
+export interface ApiDeps {
+  readonly store: Store;
+  readonly sends: SendPath;
+  readonly router: Router;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** The operator credential (Bearer token of /v1/admin routes). */
+  readonly operatorToken: string;
+  readonly maxContentBytes: number;
+}
+
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+const apps = new WeakMap<FastifyRequest, AppRecord>();
+
+/** Remembers the exact bytes of a request body (they are signed). */
+export function setRawBody(req: FastifyRequest, body: Buffer): void {
+  rawBodies.set(req, body);
+}
+
+/** The exact bytes of the request body; empty when there was none. */
+export function rawBody(req: FastifyRequest): Buffer {
+  return rawBodies.get(req) ?? Buffer.alloc(0);
+}
+
+/** Records the app a verified signature speaks for. */
+export function setCaller(req: FastifyRequest, app: AppRecord): void {
+  apps.set(req, app);
+}
+
+/** The app a signed request speaks for; only called in signed scopes, after verification. */
+export function caller(req: FastifyRequest): AppRecord {
+  const app = apps.get(req);
+  if (!app) throw new Error('caller() outside a signed route');
+  return app;
+}

@@ -1,0 +1,146 @@
+import type { FastifyInstance } from 'fastify';
+import { issueUserToken } from '../../auth/tokens.ts';
+import type { UserRecord } from '../../storage/port.ts';
+import { caller, type ApiDeps } from '../context.ts';
+import { sendError } from '../errors.ts';
+import { ERROR_RESPONSES, USER, USER_PARAMS } from '../schemas.ts';
+
+/** Longest token lifetime a caller may ask for: one year. */
+const MAX_TOKEN_TTL_SECONDS = 365 * 86_400;
+const MAX_EXTRA_BYTES = 4096;
+
+const view = (u: UserRecord) => {
+  const { appKey: _appKey, ...rest } = u;
+  return rest;
+};
+
+interface UserParams {
+  userId: string;
+}
+
+/** Users: profiles, tokens, revocation, blocking and presence. Signed by the app. */
+export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
+  const tags = ['users'];
+
+  api.put<{ Params: UserParams; Body: { name?: string; avatarUrl?: string; extra?: string } }>(
+    '/v1/users/:userId',
+    {
+      schema: {
+        summary: 'Register a user or update their profile',
+        tags,
+        params: USER_PARAMS,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', maxLength: 256 },
+            avatarUrl: { type: 'string', maxLength: 2048 },
+            extra: { type: 'string', maxLength: MAX_EXTRA_BYTES, description: 'App-defined JSON text.' },
+          },
+        },
+        response: { 200: USER, ...ERROR_RESPONSES },
+      },
+    },
+    async (req, reply) => {
+      const app = caller(req);
+      const { name = '', avatarUrl = '', extra = '' } = req.body ?? {};
+      if (extra !== '') {
+        try {
+          JSON.parse(extra);
+        } catch {
+          return sendError(reply, 'protocol.invalid_request', 'extra must be JSON text');
+        }
+      }
+      return view(await d.store.upsertUser(app.appKey, req.params.userId, { name, avatarUrl, extra }, d.now()));
+    },
+  );
+
+  api.get<{ Params: UserParams }>(
+    '/v1/users/:userId',
+    { schema: { summary: 'Get a user', tags, params: USER_PARAMS, response: { 200: USER, ...ERROR_RESPONSES } } },
+    async (req, reply) => {
+      const user = await d.store.getUser(caller(req).appKey, req.params.userId);
+      return user ? view(user) : sendError(reply, 'user.not_found');
+    },
+  );
+
+  api.post<{ Params: UserParams; Body: { ttlSeconds: number } }>(
+    '/v1/users/:userId/tokens',
+    {
+      schema: {
+        summary: 'Issue a user token for the client SDK',
+        tags,
+        params: USER_PARAMS,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['ttlSeconds'],
+          properties: { ttlSeconds: { type: 'integer', minimum: 1, maximum: MAX_TOKEN_TTL_SECONDS } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['token', 'expiresAt'],
+            properties: { token: { type: 'string' }, expiresAt: { type: 'integer', description: 'ms since the epoch' } },
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req, reply) => {
+      const app = caller(req);
+      const user = await d.store.getUser(app.appKey, req.params.userId);
+      if (user?.blocked) return sendError(reply, 'auth.user_blocked');
+      const now = d.now();
+      const token = await issueUserToken(app, req.params.userId, req.body.ttlSeconds, now);
+      return { token, expiresAt: (Math.floor(now / 1000) + req.body.ttlSeconds) * 1000 };
+    },
+  );
+
+  api.post<{ Params: UserParams }>(
+    '/v1/users/:userId/tokens/revoke',
+    {
+      schema: {
+        summary: "Revoke every token of the user issued until now (connected devices keep their session until they reconnect)",
+        tags,
+        params: USER_PARAMS,
+        response: { 200: USER, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => view(await d.store.revokeUserTokens(caller(req).appKey, req.params.userId, d.now(), d.now())),
+  );
+
+  for (const [verb, blocked] of [
+    ['block', true],
+    ['unblock', false],
+  ] as const) {
+    api.post<{ Params: UserParams }>(
+      `/v1/users/:userId/${verb}`,
+      {
+        schema: {
+          summary: blocked ? 'Block a user: no new connections or tokens' : 'Unblock a user',
+          tags,
+          params: USER_PARAMS,
+          response: { 200: USER, ...ERROR_RESPONSES },
+        },
+      },
+      async (req) => view(await d.store.setUserBlocked(caller(req).appKey, req.params.userId, blocked, d.now())),
+    );
+  }
+
+  api.get<{ Params: UserParams }>(
+    '/v1/users/:userId/online',
+    {
+      schema: {
+        summary: 'Whether the user has a connected device',
+        tags,
+        params: USER_PARAMS,
+        response: {
+          200: { type: 'object', required: ['userId', 'online'], properties: { userId: { type: 'string' }, online: { type: 'boolean' } } },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => ({ userId: req.params.userId, online: d.router.isLocal(caller(req).appKey, req.params.userId) }),
+  );
+}
