@@ -1,0 +1,211 @@
+import type { PoolClient } from 'pg';
+
+/**
+ * The PostgreSQL schema as an append-only list of migrations, recorded in
+ * `schema_migrations` of the store's schema. Never edit a released step: add
+ * one. Every node runs `migrate` at start; an advisory lock keyed by the
+ * schema name makes concurrent starters queue, so exactly one of them runs
+ * each missing step and the others then find nothing to do.
+ */
+
+/** One schema step; its 1-based position in the list is its version. */
+export interface Migration {
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Hash partitions of `messages`; fixed by migration 1 (changing it is a new migration). */
+export const MESSAGE_PARTITIONS = 16;
+
+const partitions = Array.from(
+  { length: MESSAGE_PARTITIONS },
+  (_, i) =>
+    `CREATE TABLE messages_p${i} PARTITION OF messages FOR VALUES WITH (MODULUS ${MESSAGE_PARTITIONS}, REMAINDER ${i});`,
+).join('\n');
+
+/** Every schema step, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE apps (
+        app_key text PRIMARY KEY,
+        name text NOT NULL,
+        app_secret text NOT NULL,
+        token_key text NOT NULL,
+        disabled boolean NOT NULL,
+        created_at bigint NOT NULL
+      );
+
+      -- Locked FOR UPDATE (by upsert) by every batch that writes to the
+      -- conversation: this row lock is what serialises seq assignment, sender
+      -- cursors and dedupe across nodes.
+      CREATE TABLE conversations (
+        app_key text NOT NULL,
+        conv_id text NOT NULL,
+        kind text NOT NULL,
+        max_seq bigint NOT NULL,
+        PRIMARY KEY (app_key, conv_id)
+      );
+
+      -- Hash-partitioned on the conversation so it can grow and a range read
+      -- touches one partition. The dedupe record is the unique index on the
+      -- sender's clientMsgId, so it commits with the row by construction.
+      CREATE TABLE messages (
+        app_key text NOT NULL,
+        conv_id text NOT NULL,
+        seq bigint NOT NULL,
+        msg_id text NOT NULL,
+        sender_id text NOT NULL,
+        sender_device text NOT NULL,
+        client_msg_id text NOT NULL,
+        sender_seq bigint NOT NULL,
+        type text NOT NULL,
+        content bytea NOT NULL,
+        ts bigint NOT NULL,
+        flags integer NOT NULL,
+        PRIMARY KEY (app_key, conv_id, seq),
+        UNIQUE (app_key, conv_id, sender_id, client_msg_id)
+      ) PARTITION BY HASH (app_key, conv_id);
+      ${partitions}
+
+      -- A partitioned table cannot enforce a unique key without its partition
+      -- columns, so global msgId uniqueness lives here (also the msgId lookup).
+      CREATE TABLE message_ids (
+        msg_id text PRIMARY KEY,
+        app_key text NOT NULL,
+        conv_id text NOT NULL,
+        seq bigint NOT NULL
+      );
+
+      CREATE TABLE sender_cursors (
+        app_key text NOT NULL,
+        conv_id text NOT NULL,
+        sender_id text NOT NULL,
+        sender_device text NOT NULL,
+        last_sender_seq bigint NOT NULL,
+        PRIMARY KEY (app_key, conv_id, sender_id, sender_device)
+      );
+
+      CREATE TABLE user_changes (
+        app_key text NOT NULL,
+        user_id text NOT NULL,
+        conv_id text NOT NULL,
+        max_seq bigint NOT NULL,
+        version bigint NOT NULL,
+        PRIMARY KEY (app_key, user_id, conv_id)
+      );
+      CREATE INDEX user_changes_by_version ON user_changes (app_key, user_id, version);
+
+      -- A counter rather than max(version) of user_changes, so a version is
+      -- never reused; its row lock serialises a user's version bumps.
+      CREATE TABLE user_versions (
+        app_key text NOT NULL,
+        user_id text NOT NULL,
+        version bigint NOT NULL,
+        PRIMARY KEY (app_key, user_id)
+      );
+
+      CREATE TABLE delivered (
+        app_key text NOT NULL,
+        user_id text NOT NULL,
+        device_id text NOT NULL,
+        conv_id text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (app_key, user_id, device_id, conv_id)
+      );
+    `,
+  },
+  {
+    name: 'server API: secret rotation, users, nonces',
+    sql: `
+      ALTER TABLE apps ADD COLUMN previous_secret text, ADD COLUMN previous_secret_expires_at bigint;
+
+      CREATE TABLE users (
+        app_key text NOT NULL,
+        user_id text NOT NULL,
+        name text NOT NULL,
+        avatar_url text NOT NULL,
+        extra text NOT NULL,
+        blocked boolean NOT NULL,
+        tokens_valid_after bigint NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (app_key, user_id)
+      );
+
+      CREATE TABLE api_nonces (
+        app_key text NOT NULL,
+        nonce text NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (app_key, nonce)
+      );
+      CREATE INDEX api_nonces_by_expiry ON api_nonces (expires_at);
+    `,
+  },
+];
+
+/** A schema name safe to splice into SQL unquoted. */
+export function checkSchemaName(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new RangeError(`PostgreSQL schema name must match [a-z_][a-z0-9_]*, got ${JSON.stringify(schema)}`);
+  }
+  return schema;
+}
+
+/**
+ * Creates `schema` if needed and brings it up to `migrations.length`, all in
+ * one transaction under `pg_advisory_xact_lock`, so nodes starting together
+ * do not race and a failed step leaves the previous version intact.
+ *
+ * @throws when the schema is newer than this build knows, or a step fails.
+ */
+export async function migrate(
+  client: PoolClient,
+  schema: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<void> {
+  checkSchemaName(schema);
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('tidings.migrate.' || $1, 0))", [schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`SET LOCAL search_path TO ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > migrations.length) {
+      throw new Error(
+        `PostgreSQL schema ${schema} is at version ${current}, newer than this build supports (${migrations.length}); upgrade Tidings`,
+      );
+    }
+    for (let v = current + 1; v <= migrations.length; v++) {
+      const step = migrations[v - 1];
+      if (step === undefined) throw new Error(`missing migration ${v}`);
+      try {
+        await client.query(step.sql);
+      } catch (cause) {
+        throw new Error(`PostgreSQL migration ${v} (${step.name}) failed`, { cause });
+      }
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [v, step.name]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The schema's recorded version (0 when it has no migrations table). */
+export async function schemaVersion(client: PoolClient, schema: string): Promise<number> {
+  checkSchemaName(schema);
+  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+    `${schema}.schema_migrations`,
+  ]);
+  if (rows[0]?.t == null) return 0;
+  const r = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${schema}.schema_migrations`);
+  return r.rows[0]?.v ?? 0;
+}

@@ -1,0 +1,211 @@
+import { MESSAGE_FLAG_RECALLED, type AppRecord, type StoredMessage, type UserRecord } from '../port.ts';
+
+/**
+ * Every statement the PostgreSQL store runs, with the row mappers beside the
+ * column lists they depend on. Tables are unqualified: each pooled connection
+ * has its `search_path` set to the store's schema. Statements run as named
+ * prepared statements, so the hot path parses and plans them once per
+ * connection.
+ */
+
+/** A named prepared statement. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+const st = (name: string, text: string): Statement => ({ name: `tidings.${name}`, text });
+
+const MESSAGE_COLUMNS =
+  'app_key, conv_id, seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
+
+/** Reads and small writes outside the hot path. */
+export const SQL = {
+  insertApp: st(
+    'insertApp',
+    'INSERT INTO apps (app_key, name, app_secret, token_key, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+  ),
+  getApp: st('getApp', 'SELECT * FROM apps WHERE app_key = $1'),
+  listApps: st('listApps', 'SELECT * FROM apps ORDER BY app_key'),
+  setAppDisabled: st('setAppDisabled', 'UPDATE apps SET disabled = $1 WHERE app_key = $2'),
+  readRange: st(
+    'readRange',
+    `SELECT ${MESSAGE_COLUMNS} FROM messages
+     WHERE app_key = $1 AND conv_id = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq LIMIT $5`,
+  ),
+  maxSeq: st('maxSeq', 'SELECT max_seq FROM conversations WHERE app_key = $1 AND conv_id = $2'),
+  changesSince: st(
+    'changesSince',
+    `SELECT conv_id, max_seq, version FROM user_changes
+     WHERE app_key = $1 AND user_id = $2 AND version > $3 ORDER BY version LIMIT $4`,
+  ),
+  raiseDelivered: st(
+    'raiseDelivered',
+    `INSERT INTO delivered AS d (app_key, user_id, device_id, conv_id, seq) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (app_key, user_id, device_id, conv_id) DO UPDATE SET seq = greatest(d.seq, excluded.seq)`,
+  ),
+  getDelivered: st(
+    'getDelivered',
+    'SELECT seq FROM delivered WHERE app_key = $1 AND user_id = $2 AND device_id = $3 AND conv_id = $4',
+  ),
+  rotateSecret: st(
+    'rotateSecret',
+    `UPDATE apps SET previous_secret = app_secret, previous_secret_expires_at = $1, app_secret = $2
+     WHERE app_key = $3 RETURNING *`,
+  ),
+  claimNonce: st(
+    'claimNonce',
+    `INSERT INTO api_nonces AS t (app_key, nonce, expires_at) VALUES ($1, $2, $3)
+     ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE t.expires_at <= $4`,
+  ),
+  purgeNonces: st('purgeNonces', 'DELETE FROM api_nonces WHERE expires_at <= $1'),
+  getUser: st('getUser', 'SELECT * FROM users WHERE app_key = $1 AND user_id = $2'),
+  upsertUser: st(
+    'upsertUser',
+    `INSERT INTO users AS t (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, false, 0, $6, $6)
+     ON CONFLICT (app_key, user_id) DO UPDATE SET name = excluded.name, avatar_url = excluded.avatar_url,
+       extra = excluded.extra, updated_at = excluded.updated_at
+     RETURNING *`,
+  ),
+  setUserBlocked: st(
+    'setUserBlocked',
+    `INSERT INTO users AS t (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
+     VALUES ($1, $2, '', '', '', $3, 0, $4, $4)
+     ON CONFLICT (app_key, user_id) DO UPDATE SET blocked = excluded.blocked, updated_at = excluded.updated_at
+     RETURNING *`,
+  ),
+  revokeUserTokens: st(
+    'revokeUserTokens',
+    `INSERT INTO users AS t (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
+     VALUES ($1, $2, '', '', '', false, $3, $4, $4)
+     ON CONFLICT (app_key, user_id) DO UPDATE
+       SET tokens_valid_after = greatest(t.tokens_valid_after, excluded.tokens_valid_after), updated_at = excluded.updated_at
+     RETURNING *`,
+  ),
+} as const;
+
+/**
+ * The hot path: three statements per batch whatever its size (plus BEGIN and
+ * COMMIT). Arrays travel as parameters and `unnest` turns them into rows.
+ */
+export const COMMIT_SQL = {
+  /**
+   * Creates missing conversations and row-locks all of them, in the given
+   * (sorted) order, returning each one's current max seq. The no-op update is
+   * what takes the lock; unlike SELECT ... FOR UPDATE it also covers a row
+   * another node is inserting right now.
+   */
+  lockConversations: st(
+    'commit.lockConversations',
+    `INSERT INTO conversations AS t (app_key, conv_id, kind, max_seq)
+     SELECT a, c, k, 0 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(a, c, k, i) ORDER BY i
+     ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = t.max_seq
+     RETURNING app_key, conv_id, max_seq`,
+  ),
+
+  /**
+   * Per input (by ordinality): the sender cursor and the message already
+   * stored under its clientMsgId, if any. Runs after the locks, so its
+   * snapshot holds everything committed by earlier lock holders.
+   */
+  readState: st(
+    'commit.readState',
+    `SELECT u.i, cur.last_sender_seq, m.seq, m.msg_id, m.sender_seq, m.type, m.content, m.ts, m.flags,
+            m.sender_device
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(a, c, s, d, cm, i)
+     LEFT JOIN sender_cursors cur
+       ON cur.app_key = u.a AND cur.conv_id = u.c AND cur.sender_id = u.s AND cur.sender_device = u.d
+     LEFT JOIN messages m
+       ON m.app_key = u.a AND m.conv_id = u.c AND m.sender_id = u.s AND m.client_msg_id = u.cm`,
+  ),
+
+  /**
+   * Writes a whole batch in one statement: messages and their msgId records,
+   * sender cursors, conversation max seqs, recalls of earlier batches' messages
+   * (a sibling CTE cannot see this batch's rows; the caller marks those), then per-user versions (locked and
+   * bumped by n in sorted order, returning the new top) and the change index
+   * entries, whose versions count back from that top.
+   */
+  write: st(
+    'commit.write',
+    `WITH
+     m AS (
+       INSERT INTO messages (${MESSAGE_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], $12::integer[])),
+     ids AS (
+       INSERT INTO message_ids (msg_id, app_key, conv_id, seq)
+       SELECT * FROM unnest($4::text[], $1::text[], $2::text[], $3::bigint[])),
+     cur AS (
+       INSERT INTO sender_cursors AS t (app_key, conv_id, sender_id, sender_device, last_sender_seq)
+       SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
+       ON CONFLICT (app_key, conv_id, sender_id, sender_device) DO UPDATE SET last_sender_seq = excluded.last_sender_seq),
+     conv AS (
+       UPDATE conversations AS t SET max_seq = u.s
+       FROM unnest($18::text[], $19::text[], $20::bigint[]) AS u(a, c, s)
+       WHERE t.app_key = u.a AND t.conv_id = u.c),
+     rec AS (
+       UPDATE messages AS t SET flags = t.flags | ${MESSAGE_FLAG_RECALLED}, content = ''::bytea
+       FROM unnest($29::text[], $30::text[], $31::bigint[]) AS u(a, c, s)
+       WHERE t.app_key = u.a AND t.conv_id = u.c AND t.seq = u.s),
+     v AS (
+       INSERT INTO user_versions AS t (app_key, user_id, version)
+       SELECT a, u, n FROM unnest($21::text[], $22::text[], $23::bigint[]) WITH ORDINALITY AS x(a, u, n, i) ORDER BY i
+       ON CONFLICT (app_key, user_id) DO UPDATE SET version = t.version + excluded.version
+       RETURNING app_key, user_id, version)
+     INSERT INTO user_changes AS t (app_key, user_id, conv_id, max_seq, version)
+     SELECT x.a, x.u, x.c, x.s, v.version - x.back
+     FROM unnest($24::text[], $25::text[], $26::text[], $27::bigint[], $28::bigint[]) AS x(a, u, c, s, back)
+     JOIN v ON v.app_key = x.a AND v.user_id = x.u
+     ON CONFLICT (app_key, user_id, conv_id) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version`,
+  ),
+} as const;
+
+/** Maps an `apps` row. */
+export function toApp(row: Record<string, unknown>): AppRecord {
+  return {
+    appKey: row.app_key as string,
+    name: row.name as string,
+    appSecret: row.app_secret as string,
+    tokenKey: row.token_key as string,
+    disabled: row.disabled as boolean,
+    createdAt: row.created_at as number,
+    ...(typeof row.previous_secret === 'string'
+      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at as number }
+      : {}),
+  };
+}
+
+/** Maps a `users` row. */
+export function toUser(row: Record<string, unknown>): UserRecord {
+  return {
+    appKey: row.app_key as string,
+    userId: row.user_id as string,
+    name: row.name as string,
+    avatarUrl: row.avatar_url as string,
+    extra: row.extra as string,
+    blocked: row.blocked as boolean,
+    tokensValidAfter: row.tokens_valid_after as number,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+/** Maps a `messages` row selected with the message columns. */
+export function toMessage(row: Record<string, unknown>): StoredMessage {
+  return {
+    appKey: row.app_key as string,
+    convId: row.conv_id as string,
+    seq: row.seq as number,
+    msgId: row.msg_id as string,
+    senderId: row.sender_id as string,
+    senderDevice: row.sender_device as string,
+    clientMsgId: row.client_msg_id as string,
+    senderSeq: row.sender_seq as number,
+    type: row.type as string,
+    content: row.content as Uint8Array,
+    ts: row.ts as number,
+    flags: row.flags as number,
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The cluster storage adapter: PostgreSQL through `pg`. Several nodes share
+ * one database; each keeps a small connection pool.
+ *
+ * Durability. `commitSends` resolves after COMMIT returns, so with the server
+ * default `synchronous_commit = on` an acknowledged batch is in the WAL on
+ * disk (and on synchronous replicas, if configured).
+ *
+ * Concurrency. A batch is one READ COMMITTED transaction that row-locks its
+ * conversations and users in a fixed order (see `commit.ts`), so batches from
+ * many nodes serialise per conversation and never hand out a seq twice. A
+ * deadlock or serialization failure (which that order should prevent) rolls
+ * the whole batch back and it is retried, up to three attempts.
+ */
+import pg from 'pg';
+import { TidingsError } from '@tidings/protocol';
+import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile } from '../port.ts';
+import { commitBatch } from './commit.ts';
+import { checkSchemaName, migrate } from './schema.ts';
+import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Connection URL, e.g. `postgres://user@host:5432/db`. */
+  readonly url: string;
+  /** Schema holding the tables, created and migrated when missing (default `tidings`). */
+  readonly schema?: string;
+  /** Connections in this node's pool (default 10). */
+  readonly poolSize?: number;
+  /** Called with errors of idle pooled connections (they are replaced on next use). */
+  readonly onError?: (err: Error) => void;
+}
+
+/** `bigint` columns hold seqs, versions and ms timestamps, all far below 2^53. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const RETRYABLE = new Set(['40P01', '40001']);
+/** Expired nonces are purged once every this many claims (per node). */
+const NONCE_PURGE_EVERY = 256;
+const ATTEMPTS = 3;
+
+/** The URL without its password, for error messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/**
+ * Connects to PostgreSQL, creates and migrates the schema as needed (safe
+ * when several nodes start at once), and returns it as a {@link Store}.
+ *
+ * @throws {TidingsError} `storage.unavailable` when the server is unreachable.
+ * @example
+ * ```ts
+ * const store = await createPostgresStore({ url: 'postgres://tidings@db:5432/tidings' });
+ * const [outcome] = await store.commitSends([send]);
+ * await store.close();
+ * ```
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const schema = checkSchemaName(options.schema ?? 'tidings');
+  const where = `PostgreSQL at ${redact(options.url)} (schema ${schema})`;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    options: `-c search_path=${schema}`,
+    types,
+  });
+  pool.on('error', (err) => options.onError?.(err));
+  try {
+    const client = await pool.connect().catch((cause: unknown) => {
+      throw new TidingsError('storage.unavailable', `${where} is unreachable: ${String(cause)}`, { cause });
+    });
+    try {
+      await migrate(client, schema);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  let closed = false;
+  let claims = 0;
+
+  const check = (): void => {
+    if (closed) throw new TidingsError('storage.unavailable', `${where}: store is closed`);
+  };
+  const query = async (s: Statement, values: unknown[]) => {
+    check();
+    return pool.query({ ...s, values });
+  };
+
+  const commitOnce = async (batch: readonly SendInput[]): Promise<SendOutcome[]> => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const outcomes = await commitBatch(client, batch);
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  return {
+    createApp: async (app: AppRecord) => {
+      try {
+        await query(SQL.insertApp, [app.appKey, app.name, app.appSecret, app.tokenKey, app.disabled, app.createdAt]);
+      } catch (cause) {
+        if ((cause as { code?: string }).code === '23505')
+          throw new Error(`app ${app.appKey} already exists`, { cause });
+        throw cause;
+      }
+    },
+
+    getApp: async (appKey: string) => {
+      const { rows } = await query(SQL.getApp, [appKey]);
+      return rows[0] === undefined ? undefined : toApp(rows[0]);
+    },
+
+    listApps: async () => (await query(SQL.listApps, [])).rows.map(toApp),
+
+    setAppDisabled: async (appKey: string, disabled: boolean) => {
+      if ((await query(SQL.setAppDisabled, [disabled, appKey])).rowCount === 0)
+        throw new Error(`app ${appKey} does not exist`);
+    },
+
+    commitSends: async (batch: readonly SendInput[]) => {
+      check();
+      if (batch.length === 0) return [];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await commitOnce(batch);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (attempt >= ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw err;
+        }
+      }
+    },
+
+    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) =>
+      (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit])).rows.map(toMessage),
+
+    maxSeq: async (appKey: string, convId: string) =>
+      ((await query(SQL.maxSeq, [appKey, convId])).rows[0]?.max_seq as number | undefined) ?? 0,
+
+    changesSince: async (appKey: string, userId: string, afterVersion: number, limit: number) =>
+      (await query(SQL.changesSince, [appKey, userId, afterVersion, limit])).rows.map((row): ConversationChange => ({
+        convId: row.conv_id as string,
+        maxSeq: row.max_seq as number,
+        version: row.version as number,
+      })),
+
+    setDelivered: async (appKey: string, userId: string, deviceId: string, convId: string, seq: number) => {
+      await query(SQL.raiseDelivered, [appKey, userId, deviceId, convId, seq]);
+    },
+
+    getDelivered: async (appKey: string, userId: string, deviceId: string, convId: string) =>
+      ((await query(SQL.getDelivered, [appKey, userId, deviceId, convId])).rows[0]?.seq as number | undefined) ?? 0,
+
+    rotateAppSecret: async (appKey: string, newSecret: string, previousExpiresAt: number) => {
+      const { rows } = await query(SQL.rotateSecret, [previousExpiresAt, newSecret, appKey]);
+      if (rows[0] === undefined) throw new Error(`app ${appKey} does not exist`);
+      return toApp(rows[0]);
+    },
+
+    claimNonce: async (appKey: string, nonce: string, expiresAt: number, nowMs: number) => {
+      if (++claims % NONCE_PURGE_EVERY === 0) await query(SQL.purgeNonces, [nowMs]);
+      return (await query(SQL.claimNonce, [appKey, nonce, expiresAt, nowMs])).rowCount === 1;
+    },
+
+    upsertUser: async (appKey: string, userId: string, profile: UserProfile, nowMs: number) =>
+      toUser(
+        (await query(SQL.upsertUser, [appKey, userId, profile.name, profile.avatarUrl, profile.extra, nowMs])).rows[0],
+      ),
+
+    getUser: async (appKey: string, userId: string) => {
+      const { rows } = await query(SQL.getUser, [appKey, userId]);
+      return rows[0] === undefined ? undefined : toUser(rows[0]);
+    },
+
+    setUserBlocked: async (appKey: string, userId: string, blocked: boolean, nowMs: number) =>
+      toUser((await query(SQL.setUserBlocked, [appKey, userId, blocked, nowMs])).rows[0]),
+
+    revokeUserTokens: async (appKey: string, userId: string, validAfter: number, nowMs: number) =>
+      toUser((await query(SQL.revokeUserTokens, [appKey, userId, validAfter, nowMs])).rows[0]),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
