@@ -15,9 +15,19 @@ import { ConversationTracker } from './tracker.ts';
 import { globalWebSocketFactory } from './transport.ts';
 
 /** Events of a {@link TidingsClient}. */
+/** A message accepted into the outbox, not yet acked. */
+export interface QueuedMessage {
+  readonly convId: string;
+  readonly clientMsgId: string;
+  readonly senderSeq: number;
+}
+
+/** Events of a {@link TidingsClient}. */
 export interface ClientEvents {
   /** A message, surfaced exactly once, in seq order per conversation. */
   message: Message;
+  /** A send entered the durable outbox (the app can show it as "sending"). */
+  queued: QueuedMessage;
   /** The server committed one of this device's messages. */
   ack: SendResult;
   state: ClientState;
@@ -117,6 +127,7 @@ export class TidingsClient extends Emitter<ClientEvents> {
     const content = typeof input.content === 'string' ? new TextEncoder().encode(input.content) : input.content;
     const { entry, durable } = this.outbox.add(convId, input.type, content, input.flags ?? 0);
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(entry.clientMsgId, { resolve, reject }));
+    this.emit('queued', { convId, clientMsgId: entry.clientMsgId, senderSeq: entry.senderSeq });
     try {
       await durable;
     } catch (cause) {
@@ -180,7 +191,7 @@ export class TidingsClient extends Emitter<ClientEvents> {
     }
     this.session = session;
     const timeout = this.clock.setTimeout(() => {
-      if (this.session === session && !session.isWelcomed) session.close(4000, 'connect timeout');
+      if (this.session === session && !session.isWelcomed) session.close(1000, 'connect timeout');
     }, this.opts.connectTimeoutMs ?? 10_000);
     this.connectTimeout = timeout;
   }

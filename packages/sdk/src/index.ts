@@ -6,7 +6,7 @@
  */
 export { createClient } from './create-client.ts';
 export { TidingsClient } from './client.ts';
-export type { ClientEvents } from './client.ts';
+export type { ClientEvents, QueuedMessage } from './client.ts';
 export type { ClientOptions, ClientState, SendInput, SendResult, TokenSource } from './options.ts';
 export type { Message } from './message.ts';
 export { ClientError } from './errors.ts';

@@ -1,0 +1,109 @@
+import { parseConvId, privateConvId } from '@tidings/protocol';
+import { createClient, type TidingsClient } from '@tidings/sdk';
+import { issueUserToken } from '@tidings/server';
+import { check, createRandom, createRecorder, type HistoryReport, type Recorder } from '@tidings/testkit';
+
+/** Members of a private conversation, from its id. */
+export function membersOf(convId: string): readonly string[] {
+  const p = parseConvId(convId);
+  return p?.kind === 'private' ? p.members : [];
+}
+
+/** One simulated device: an SDK client with a recorder on its events. */
+export interface SimDevice {
+  readonly user: string;
+  readonly client: TidingsClient;
+  readonly rec: Recorder;
+}
+
+/** Options of {@link createChatLoad}. */
+export interface ChatLoadOptions {
+  /** Where clients connect (a fault proxy's URL, or the server's). */
+  readonly url: string;
+  readonly app: { readonly appKey: string; readonly tokenKey: string };
+  readonly users: number;
+  /** Users (from the first) that run a second device. */
+  readonly secondDevices?: number;
+  readonly seed: number;
+}
+
+/**
+ * Many SDK clients in one process, each recording its history for the
+ * history checker. Members of a private conversation come from its id.
+ */
+export function createChatLoad(o: ChatLoadOptions) {
+  const rng = createRandom(o.seed);
+  const devices: SimDevice[] = [];
+  const users = Array.from({ length: o.users }, (_, i) => `u${i}`);
+  const acked = new Map<string, number>();
+  for (const [i, user] of users.entries()) {
+    for (let d = 0; d < (i < (o.secondDevices ?? 0) ? 2 : 1); d++) {
+      const deviceId = `${user}-d${d}`;
+      const client = createClient({
+        url: o.url,
+        token: () => issueUserToken(o.app, user, 3600),
+        deviceId,
+        backoff: { minMs: 20, maxMs: 400 },
+        connectTimeoutMs: 2000,
+        pingIntervalMs: 1000,
+      });
+      const rec = createRecorder(user, deviceId);
+      client.on('queued', (q) => rec.sent(q.convId, q.clientMsgId));
+      client.on('message', (m) => rec.surfaced(m.convId, m));
+      client.on('ack', (a) => {
+        rec.acked(a.convId, a.clientMsgId, a);
+        acked.set(a.convId, Math.max(acked.get(a.convId) ?? 0, a.seq));
+      });
+      devices.push({ user, client, rec });
+    }
+  }
+
+  return {
+    devices,
+    async connect(): Promise<void> {
+      await Promise.all(devices.map((d) => d.client.connect()));
+    },
+    /** Sends `perDevice` messages from every device to random peers, `pace` at a time. */
+    async traffic(perDevice: number, pauseMs = 2): Promise<void> {
+      await Promise.all(
+        devices.map(async (d) => {
+          for (let i = 0; i < perDevice; i++) {
+            let peer = d.user;
+            while (peer === d.user) peer = users[rng.int(users.length)]!;
+            const conv = privateConvId(d.user, peer);
+            d.client.send(conv, { type: 'text', content: `${d.rec.deviceId}#${i}` }).catch(() => {});
+            if (i % 10 === 9) await new Promise((r) => setTimeout(r, pauseMs));
+          }
+        }),
+      );
+    },
+    /** Waits until every outbox is empty and every member device has surfaced every acked seq. */
+    async drain(timeoutMs: number): Promise<void> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const pending = devices.filter((d) => d.client.outboxSize > 0).length;
+        const behind = [...acked].filter(([conv, max]) => {
+          const members = membersOf(conv);
+          return devices.some((d) => members.includes(d.user) && d.client.lastSeq(conv) < max);
+        }).length;
+        if (pending === 0 && behind === 0) return;
+        if (Date.now() > end) throw new Error(`not drained: ${pending} outboxes pending, ${behind} conversations behind`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    check(): HistoryReport {
+      return check(
+        devices.map((d) => d.rec),
+        {
+          members: membersOf,
+        },
+      );
+    },
+    totalAcked(): number {
+      return [...acked.values()].reduce((a, b) => a + b, 0);
+    },
+    async close(): Promise<void> {
+      await Promise.all(devices.map((d) => d.client.close()));
+    },
+  };
+}
