@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { privateConvId } from '@tidings/protocol';
+import { createTransport, path, type Transport, type TransportOptions } from './transport.ts';
+import type { HistoryMessage, HistoryPage, MessageInput, SendResult, User } from './types.ts';
+
+/** Options of {@link createServerClient}. */
+export interface ServerClientOptions extends TransportOptions {
+  readonly appKey: string;
+  readonly appSecret: string;
+}
+
+function encodeContent(content: string | Uint8Array): { content: string; encoding: 'utf8' | 'base64' } {
+  return typeof content === 'string' ? { content, encoding: 'utf8' } : { content: Buffer.from(content).toString('base64'), encoding: 'base64' };
+}
+
+type WireMessage = Omit<HistoryMessage, 'content'> & { content: string };
+
+/**
+ * Calls made in one conversation run one after another, in call order, so
+ * the server commits them in that order even when the caller does not wait.
+ */
+function createLanes() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const next = prev.then(run, run);
+    const tail = next.catch(() => {});
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return next;
+  };
+}
+
+/**
+ * A typed client of the signed server API for an app's backend: signs every
+ * request with the app secret, retries retryable failures (sends carry an
+ * idempotency key, so a retry never sends twice), and keeps the order of
+ * sends per conversation.
+ *
+ * @example
+ * ```ts
+ * import { createServerClient } from '@tidings/server-sdk';
+ * const tidings = createServerClient({ baseUrl: 'http://127.0.0.1:7600', appKey, appSecret });
+ * await tidings.users.upsert('alice', { name: 'Alice' });
+ * const { token } = await tidings.users.issueToken('alice', 3600);
+ * await tidings.messages.sendPrivate('alice', 'bob', { type: 'text', content: 'hi', idempotencyKey: 'order-42' });
+ * ```
+ */
+export function createServerClient(o: ServerClientOptions) {
+  const t: Transport = createTransport({ kind: 'app', appKey: o.appKey, appSecret: o.appSecret }, o);
+  const lane = createLanes();
+
+  const send = (convId: string, route: string, extra: Record<string, string>, m: MessageInput): Promise<SendResult> => {
+    const body = { ...extra, type: m.type, ...encodeContent(m.content), flags: m.flags ?? 0, idempotencyKey: m.idempotencyKey ?? randomUUID() };
+    return lane(convId, () => t.request<SendResult>({ method: 'POST', path: route, body }));
+  };
+
+  return {
+    /** The signing transport, for routes this client does not wrap yet. */
+    request: t.request,
+    users: {
+      /** Registers a user or updates their profile. */
+      upsert: (userId: string, profile: { name?: string; avatarUrl?: string; extra?: unknown } = {}): Promise<User> =>
+        t.request({
+          method: 'PUT',
+          path: path`/v1/users/${userId}`,
+          body: {
+            ...(profile.name !== undefined ? { name: profile.name } : {}),
+            ...(profile.avatarUrl !== undefined ? { avatarUrl: profile.avatarUrl } : {}),
+            ...(profile.extra !== undefined ? { extra: JSON.stringify(profile.extra) } : {}),
+          },
+        }),
+      get: (userId: string): Promise<User> => t.request({ method: 'GET', path: path`/v1/users/${userId}` }),
+      /** A token for the client SDK, valid for `ttlSeconds`. */
+      issueToken: (userId: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> =>
+        t.request({ method: 'POST', path: path`/v1/users/${userId}/tokens`, body: { ttlSeconds } }),
+      /** Revokes every token issued to the user until now. */
+      revokeTokens: (userId: string): Promise<User> => t.request({ method: 'POST', path: path`/v1/users/${userId}/tokens/revoke`, body: {} }),
+      block: (userId: string): Promise<User> => t.request({ method: 'POST', path: path`/v1/users/${userId}/block`, body: {} }),
+      unblock: (userId: string): Promise<User> => t.request({ method: 'POST', path: path`/v1/users/${userId}/unblock`, body: {} }),
+      online: (userId: string): Promise<{ userId: string; online: boolean }> => t.request({ method: 'GET', path: path`/v1/users/${userId}/online` }),
+    },
+    messages: {
+      /** Sends a private message on behalf of `from`. */
+      sendPrivate: (from: string, to: string, m: MessageInput): Promise<SendResult> =>
+        send(privateConvId(from, to), '/v1/messages/private', { from, to }, m),
+      /** Sends a system message to `to` (conversation `s:<to>`). */
+      sendSystem: (to: string, m: MessageInput): Promise<SendResult> => send(`s:${to}`, '/v1/messages/system', { to }, m),
+    },
+    conversations: {
+      /** Messages with fromSeq <= seq <= toSeq (toSeq: newest when omitted), oldest first. */
+      async history(convId: string, range: { fromSeq?: number; toSeq?: number; limit?: number } = {}): Promise<HistoryPage> {
+        const page = await t.request<Omit<HistoryPage, 'messages'> & { messages: WireMessage[] }>({
+          method: 'GET',
+          path: path`/v1/conversations/${convId}/messages`,
+          query: { fromSeq: range.fromSeq, toSeq: range.toSeq, limit: range.limit },
+        });
+        return { ...page, messages: page.messages.map((m) => ({ ...m, content: new Uint8Array(Buffer.from(m.content, 'base64')) })) };
+      },
+      /** Recalls the message at `seq` (idempotent per seq). */
+      recall: (convId: string, seq: number): Promise<SendResult> =>
+        lane(convId, () => t.request({ method: 'POST', path: path`/v1/conversations/${convId}/messages/${seq}/recall`, body: {} })),
+    },
+  };
+}
+
+/** The server API client. */
+export type ServerClient = ReturnType<typeof createServerClient>;

@@ -1,0 +1,75 @@
+/** A user as the server API returns it. */
+export interface User {
+  readonly userId: string;
+  readonly name: string;
+  readonly avatarUrl: string;
+  /** App-defined JSON text. */
+  readonly extra: string;
+  readonly blocked: boolean;
+  /** Tokens issued before this instant (ms) are revoked; 0 when never. */
+  readonly tokensValidAfter: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The answer to a send or recall. */
+export interface SendResult {
+  readonly convId: string;
+  readonly seq: number;
+  readonly msgId: string;
+  readonly ts: number;
+  /** True when the idempotency key was already used: this is the original message. */
+  readonly duplicate: boolean;
+}
+
+/** A message of a conversation's seq stream. */
+export interface HistoryMessage {
+  readonly convId: string;
+  readonly seq: number;
+  readonly msgId: string;
+  readonly senderId: string;
+  readonly senderDevice: string;
+  readonly clientMsgId: string;
+  readonly type: string;
+  /** The content bytes. */
+  readonly content: Uint8Array;
+  readonly ts: number;
+  readonly flags: number;
+}
+
+/** A page of history. */
+export interface HistoryPage {
+  readonly convId: string;
+  readonly maxSeq: number;
+  readonly messages: HistoryMessage[];
+  readonly hasMore: boolean;
+}
+
+/** What to send. */
+export interface MessageInput {
+  readonly type: string;
+  /** Text (sent as UTF-8) or bytes. */
+  readonly content: string | Uint8Array;
+  readonly flags?: number;
+  /** Retries with the same key never send twice. Generated when omitted (then only this call's retries are covered). */
+  readonly idempotencyKey?: string;
+}
+
+/** An app as the operator sees it. */
+export interface AppInfo {
+  readonly appKey: string;
+  readonly name: string;
+  readonly disabled: boolean;
+  readonly createdAt: number;
+  readonly previousSecretExpiresAt?: number;
+}
+
+/** An app with its (new) secret: only create and rotate return it. */
+export interface AppWithSecret extends AppInfo {
+  readonly appSecret: string;
+}
+
+/** Type of the stream entry that recalls an earlier message (content `{"seq":N}`). */
+export const RECALL_TYPE = 'tidings.recall';
+/** Flag bit set on a recalled message (its content is erased). */
+export const FLAG_RECALLED = 0x4000_0000;
