@@ -2,7 +2,7 @@
  * Micro-benchmark of `commitSends` on PostgreSQL (not a test): group commit
  * (batches of 500 single-message 1:1 sends, one batch in flight, as the
  * commit queue does) beside per-message commits (batches of 1), same
- * database, same run. Runs in a throwaway schema.
+ * database, same run; then two nodes group-committing at once. Runs in a throwaway schema.
  *
  *   npx node packages/server/src/storage/postgres/commit.bench.ts [batches]
  */
@@ -60,6 +60,14 @@ try {
   const single = await measure(store, 1, batches * 50, 's');
   console.log(`per-message commit (batches of 1):      ${Math.round(single)} msgs/s`);
   console.log(`ratio: ${(group / single).toFixed(1)}x`);
+  // Two nodes (two pools), each with one batch in flight, on disjoint conversations.
+  const second = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2 });
+  try {
+    const both = await Promise.all([measure(store, 500, batches, 'x'), measure(second, 500, batches, 'y')]);
+    console.log(`group commit, 2 nodes at once:          ${Math.round(both[0] + both[1])} msgs/s in total`);
+  } finally {
+    await second.close();
+  }
 } finally {
   await store.close();
   await dropSchema(schema);

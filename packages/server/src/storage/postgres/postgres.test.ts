@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { storageConformance } from '../conformance.ts';
+import { send, uid } from '../conformance-fixtures.ts';
+import { MESSAGE_FLAG_RECALLED } from '../port.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './schema.ts';
 import { createPostgresStore } from './store.ts';
 import { POSTGRES_URL, adminQuery, dropSchema, freshSchemaName } from './pg.fixture.ts';
@@ -74,4 +76,22 @@ test('postgres - an unreachable server is a storage.unavailable error naming the
 
 test('postgres - schema names are checked before they reach SQL', async () => {
   await assert.rejects(createPostgresStore({ url: POSTGRES_URL, schema: 'x; DROP TABLE y' }), RangeError);
+});
+
+test('postgres - a recall of a message stored earlier in the same batch erases it too', async () => {
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 1 });
+  try {
+    const appKey = uid('app');
+    const target = send({ appKey, flags: 1 });
+    const recall = send({ appKey, senderSeq: 0, senderDevice: 'server-api', type: 'tidings.recall', recallsSeq: 1 });
+    const out = await store.commitSends([target, recall]);
+    assert.deepEqual(
+      out.map((o) => o.status),
+      ['stored', 'stored'],
+    );
+    const [t] = await store.readRange(appKey, 'g:a', 1, 1, 10);
+    assert.deepEqual([t?.flags, t?.content.byteLength], [1 | MESSAGE_FLAG_RECALLED, 0]);
+  } finally {
+    await store.close();
+  }
 });

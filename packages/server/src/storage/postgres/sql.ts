@@ -122,7 +122,8 @@ export const COMMIT_SQL = {
 
   /**
    * Writes a whole batch in one statement: messages and their msgId records,
-   * sender cursors, conversation max seqs, recalls of earlier batches' messages
+   * sender cursors, conversation max seqs (an upsert on rows the batch already
+   * locked, so its plan is index probes whatever the table size), recalls of earlier batches' messages
    * (a sibling CTE cannot see this batch's rows; the caller marks those), then per-user versions (locked and
    * bumped by n in sorted order, returning the new top) and the change index
    * entries, whose versions count back from that top.
@@ -142,9 +143,9 @@ export const COMMIT_SQL = {
        SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
        ON CONFLICT (app_key, conv_id, sender_id, sender_device) DO UPDATE SET last_sender_seq = excluded.last_sender_seq),
      conv AS (
-       UPDATE conversations AS t SET max_seq = u.s
-       FROM unnest($18::text[], $19::text[], $20::bigint[]) AS u(a, c, s)
-       WHERE t.app_key = u.a AND t.conv_id = u.c),
+       INSERT INTO conversations AS t (app_key, conv_id, max_seq, kind)
+       SELECT *, '' FROM unnest($18::text[], $19::text[], $20::bigint[])
+       ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = excluded.max_seq),
      rec AS (
        UPDATE messages AS t SET flags = t.flags | ${MESSAGE_FLAG_RECALLED}, content = ''::bytea
        FROM unnest($29::text[], $30::text[], $31::bigint[]) AS u(a, c, s)
