@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `tidings` command.
 import { runStart } from './commands/start.ts';
-import { runApp } from './commands/app.ts';
+import { runApps } from './commands/apps.ts';
+import { runUser } from './commands/user.ts';
+import { runMessage } from './commands/message.ts';
 import { runToken } from './commands/token.ts';
 import { runChat } from './commands/chat.ts';
 import { CliError } from './errors.ts';
@@ -10,17 +12,25 @@ const USAGE = `tidings: self-hostable messaging server
 
 Usage:
   tidings start [--port N] [--host H] [--data-dir D] [--config FILE] [--production]
-  tidings app create <name> [--data-dir D] [--json]
-  tidings app list [--data-dir D] [--json]
+  tidings app create <name> | list | disable <key> | enable <key> | rotate-secret <key> [--grace S]
+  tidings user upsert|get|token|revoke|block|unblock|online <userId> [--name N] [--ttl S]
+  tidings message send --from U --to U --text T [--key K] | send --system --to U --text T
+  tidings message history <convId> [--from-seq N] [--to-seq N] [--limit N] | recall <convId> <seq>
   tidings token --user ID [--app KEY] [--ttl SECONDS] [--data-dir D]
   tidings chat --user ID --to PEER [--url WS_URL] [--app KEY] [--data-dir D]
 
 Settings come from defaults < --config file < TIDINGS_* environment < flags.
+app, user and message call the server API: --url (or TIDINGS_URL) and the
+operator token (--operator-token, TIDINGS_OPERATOR_TOKEN) or app credentials
+(--app/--secret, TIDINGS_APP_KEY/TIDINGS_APP_SECRET); by default the local
+development node of --data-dir. Add --json for one JSON line per result.
 `;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   start: runStart,
-  app: runApp,
+  app: runApps,
+  user: runUser,
+  message: runMessage,
   token: runToken,
   chat: runChat,
 };

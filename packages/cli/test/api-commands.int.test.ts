@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger, loadConfig, startNode } from '@tidings/server';
+
+const root = resolve(import.meta.dirname, '../../..');
+const main = join(root, 'packages/cli/src/main.ts');
+const exec = promisify(execFile);
+
+test('cli - app, user and message commands drive the server API with --json output', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tidings-cli-api-'));
+  const node = await startNode(loadConfig({ overrides: { port: 0, dataDir, logLevel: 'silent' } }), createLogger('silent'));
+  const env = { ...process.env };
+  for (const k of ['TIDINGS_URL', 'TIDINGS_OPERATOR_TOKEN', 'TIDINGS_APP_KEY', 'TIDINGS_APP_SECRET']) delete env[k];
+  const cli = async (...args: string[]) => JSON.parse((await exec(process.execPath, [main, ...args, '--data-dir', dataDir, '--json'], { cwd: root, env })).stdout);
+  try {
+    const shop = await cli('app', 'create', 'shop');
+    assert.match(shop.appKey, /^app_/);
+    const creds = ['--app', shop.appKey, '--secret', shop.appSecret];
+    assert.ok((await cli('app', 'list')).some((a: { appKey: string }) => a.appKey === shop.appKey));
+
+    assert.equal((await cli('user', 'upsert', 'alice', '--name', 'Alice', '--extra', '{"vip":true}', ...creds)).name, 'Alice');
+    assert.equal((await cli('user', 'get', 'alice', ...creds)).extra, '{"vip":true}');
+    assert.match((await cli('user', 'token', 'alice', '--ttl', '60', ...creds)).token, /^ey/);
+    assert.equal((await cli('user', 'online', 'alice', ...creds)).online, false);
+    assert.equal((await cli('user', 'block', 'alice', ...creds)).blocked, true);
+    assert.equal((await cli('user', 'unblock', 'alice', ...creds)).blocked, false);
+    assert.ok((await cli('user', 'revoke', 'alice', ...creds)).tokensValidAfter > 0);
+
+    const sent = await cli('message', 'send', '--from', 'alice', '--to', 'bob', '--text', 'hello', '--key', 'k1', ...creds);
+    assert.deepEqual([sent.convId, sent.seq, sent.duplicate], ['p:alice:bob', 1, false]);
+    assert.equal((await cli('message', 'send', '--from', 'alice', '--to', 'bob', '--text', 'hello', '--key', 'k1', ...creds)).duplicate, true);
+    assert.equal((await cli('message', 'send', '--system', '--to', 'bob', '--text', 'notice', ...creds)).convId, 's:bob');
+    const history = await cli('message', 'history', 'p:alice:bob', '--from-seq', '1', ...creds);
+    assert.deepEqual(history.messages.map((m: { text: string }) => m.text), ['hello']);
+    assert.equal((await cli('message', 'recall', 'p:alice:bob', '1', ...creds)).seq, 2);
+
+    // The development app is the default credential; errors name their code and exit with 2.
+    assert.equal((await cli('message', 'send', '--from', 'a', '--to', 'b', '--text', 'dev')).seq, 1);
+    const rotated = await cli('app', 'rotate-secret', shop.appKey, '--grace', '0');
+    assert.notEqual(rotated.appSecret, shop.appSecret);
+    await assert.rejects(cli('user', 'get', 'alice', ...creds), (err: { code: number; stderr: string }) => err.code === 2 && /api\.signature_invalid/.test(err.stderr));
+    assert.equal((await cli('app', 'disable', shop.appKey)).disabled, true);
+  } finally {
+    await node.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
