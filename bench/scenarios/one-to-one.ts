@@ -41,10 +41,10 @@ export const DEFAULTS: OneToOneOptions = {
   drainMs: 3_000,
 };
 
-/** Runs a step; re-runs it (at most twice more) when other work on the machine spoiled it. */
+/** Runs a step; re-runs it (once) when other work on the machine spoiled it. */
 async function step(o: OneToOneOptions, s: StepOptions): Promise<StepResult> {
   let r = await runStep(s);
-  for (let retry = 0; retry < 2 && !r.valid && r.otherCpu > MAX_OTHER_CPU; retry++) {
+  for (let retry = 0; retry < 1 && !r.valid && r.otherCpu > MAX_OTHER_CPU; retry++) {
     o.log?.(`  (retrying: ${describe(r)})`);
     r = await runStep(s);
   }
@@ -57,14 +57,14 @@ function describe(r: StepResult): string {
 
 async function search(o: OneToOneOptions, target: 'tidings' | 'ws'): Promise<{ steps: StepResult[]; best: SearchOutcome }> {
   const steps: StepResult[] = [];
-  let best: SearchOutcome = { rate: 0, stoppedBy: 'first step failed' };
+  let best: SearchOutcome = { rate: 0, stoppedBy: 'first step failed', conclusive: true };
   for (const rate of o.searchRates) {
     const r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
     steps.push(r);
     o.log?.(`  search ${describe(r)}`);
     const v = sustained(r);
-    if (!v.ok) return { steps, best: { rate: best.rate, stoppedBy: `${rate}/s: ${v.why}` } };
-    best = { rate, stoppedBy: 'highest step tried' };
+    if (!v.ok) return { steps, best: { rate: best.rate, stoppedBy: `${rate}/s: ${v.why}`, conclusive: r.valid } };
+    best = { rate, stoppedBy: 'highest step tried', conclusive: false };
   }
   return { steps, best };
 }
