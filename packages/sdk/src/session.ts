@@ -43,7 +43,7 @@ export interface SessionContext {
 type Pending =
   | { readonly kind: 'send'; readonly clientMsgId: string; readonly senderSeq: number }
   | { readonly kind: 'sync' }
-  | { readonly kind: 'pull'; readonly convId: string }
+  | { readonly kind: 'pull'; readonly convId: string; readonly pullId: number }
   | { readonly kind: 'ping' };
 
 /**
@@ -126,6 +126,7 @@ export class Session {
         this.flushOutbox();
         ctx.planner.reset();
         this.sync(ctx.cursor());
+        this.apply({ surfaced: [], pulls: ctx.tracker.resumePulls() });
         this.flushAcks();
         return;
       case 'sendAck': {
@@ -149,7 +150,8 @@ export class Session {
       }
       case 'pullResult': {
         const v = body.value;
-        this.apply(ctx.tracker.handlePullResult(v.convId, v.messages.map(fromWire), toNumber(v.maxSeq)));
+        const pullId = pending?.kind === 'pull' ? pending.pullId : undefined;
+        this.apply(ctx.tracker.handlePullResult(v.convId, v.messages.map(fromWire), toNumber(v.maxSeq), pullId));
         return;
       }
       case 'error':
@@ -176,7 +178,7 @@ export class Session {
       this.flushOutbox();
       return;
     }
-    if (pending.kind === 'pull') ctx.tracker.handlePullFailed(pending.convId);
+    if (pending.kind === 'pull') ctx.tracker.handlePullFailed(pending.convId, pending.pullId);
     ctx.error(err);
   }
 
@@ -195,7 +197,7 @@ export class Session {
     }
     for (const p of outcome.pulls) {
       const value = { convId: p.convId, fromSeq: BigInt(p.fromSeq), toSeq: BigInt(p.toSeq), limit: this.ctx.options.pullLimit };
-      this.request({ kind: 'pull', convId: p.convId }, { case: 'pull', value });
+      this.request({ kind: 'pull', convId: p.convId, pullId: p.id }, { case: 'pull', value });
     }
   }
 

@@ -5,6 +5,8 @@ export interface PullSpec {
   readonly convId: string;
   readonly fromSeq: number;
   readonly toSeq: number;
+  /** Identifies this pull: pass it back with its result or failure. */
+  readonly id: number;
 }
 
 /** What the caller must do after feeding the tracker. */
@@ -26,7 +28,10 @@ interface ConvState {
   /** Highest seq known to exist. */
   known: number;
   held: Map<number, Message>;
-  pulling: boolean;
+  /** Id of the pull in flight; 0 when none. */
+  pulling: number;
+  /** First seq the pull in flight asked for. */
+  pullFrom: number;
 }
 
 /**
@@ -38,6 +43,7 @@ interface ConvState {
 export class ConversationTracker {
   private readonly convs = new Map<string, ConvState>();
   private readonly maxHeld: number;
+  private nextPullId = 1;
 
   constructor(options: TrackerOptions = {}) {
     this.maxHeld = options.maxHeld ?? 1000;
@@ -74,30 +80,47 @@ export class ConversationTracker {
    * until new input arrives, so a server that cannot fill a gap is not
    * hammered in a loop.
    */
-  handlePullResult(convId: string, messages: readonly Message[], maxSeq: number): TrackerOutcome {
+  handlePullResult(convId: string, messages: readonly Message[], maxSeq: number, pullId?: number): TrackerOutcome {
     const st = this.state(convId);
-    st.pulling = false;
+    // An answer to another pull than the one in flight (a duplicated or late
+    // answer) still delivers its messages, but must not end the current pull.
+    const current = pullId !== undefined && pullId === st.pulling;
+    if (current) st.pulling = 0;
     st.known = Math.max(st.known, maxSeq);
     const before = st.lastSeq;
     const surfaced: Message[] = [];
     for (const m of messages) if (m.convId === convId) this.ingest(st, m, surfaced);
-    return { surfaced, pulls: st.lastSeq > before ? this.maybePull(convId, st) : [] };
+    // Progress since the pull was asked (from this answer, a push or an ack) means
+    // the server is serving the gap: go on. None means it cannot: stop until new input.
+    const progressed = st.lastSeq > before || (current && st.lastSeq >= st.pullFrom);
+    return { surfaced, pulls: progressed ? this.maybePull(convId, st) : [] };
   }
 
   /** A pull failed: it may be asked again on the next input. */
-  handlePullFailed(convId: string): void {
+  handlePullFailed(convId: string, pullId?: number): void {
     const st = this.convs.get(convId);
-    if (st) st.pulling = false;
+    if (st && (pullId === undefined || st.pulling === pullId)) st.pulling = 0;
   }
 
   /** The connection dropped: no pull is in flight any more. */
   resetPulls(): void {
-    for (const st of this.convs.values()) st.pulling = false;
+    for (const st of this.convs.values()) st.pulling = 0;
+  }
+
+  /**
+   * Pulls for every conversation known to have more than was surfaced: on a
+   * fresh connection, so a gap whose pull was lost with the old one is
+   * pulled again even if no new input names it.
+   */
+  resumePulls(): PullSpec[] {
+    const out: PullSpec[] = [];
+    for (const [convId, st] of this.convs) out.push(...this.maybePull(convId, st));
+    return out;
   }
 
   /** True while a pull of the conversation is in flight. */
   isPulling(convId: string): boolean {
-    return this.convs.get(convId)?.pulling ?? false;
+    return (this.convs.get(convId)?.pulling ?? 0) !== 0;
   }
 
   /** Number of held (not yet surfaced) messages of a conversation. */
@@ -107,7 +130,7 @@ export class ConversationTracker {
 
   private state(convId: string): ConvState {
     let st = this.convs.get(convId);
-    if (!st) this.convs.set(convId, (st = { lastSeq: 0, known: 0, held: new Map(), pulling: false }));
+    if (!st) this.convs.set(convId, (st = { lastSeq: 0, known: 0, held: new Map(), pulling: 0, pullFrom: 0 }));
     return st;
   }
 
@@ -131,7 +154,8 @@ export class ConversationTracker {
     if (st.pulling || st.known <= st.lastSeq) return [];
     let toSeq = st.known;
     for (const seq of st.held.keys()) if (seq - 1 < toSeq) toSeq = seq - 1;
-    st.pulling = true;
-    return [{ convId, fromSeq: st.lastSeq + 1, toSeq }];
+    st.pulling = this.nextPullId++;
+    st.pullFrom = st.lastSeq + 1;
+    return [{ convId, fromSeq: st.lastSeq + 1, toSeq, id: st.pulling }];
   }
 }

@@ -42,13 +42,17 @@ test(`one-to-one fault - traffic while the server is killed with SIGKILL and res
   const load = createChatLoad({ url: server.wsUrl, app: server.devApp, users: 20, secondDevices: 4, seed: SEED + 1 });
   try {
     await load.connect();
-    const traffic = load.traffic(150, 5);
+    let sending = true;
+    const traffic = load.traffic(150, 150).finally(() => (sending = false));
+    let killsMidTraffic = 0;
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 150 + (i * 37) % 100));
+      await new Promise((r) => setTimeout(r, 150 + ((i * 37) % 100)));
+      if (sending) killsMidTraffic++;
       await server.kill('SIGKILL');
       await server.restart();
     }
     await traffic;
+    assert.ok(killsMidTraffic >= 3, `only ${killsMidTraffic} kills landed while clients were sending`);
     await load.drain(60_000);
     const report = load.check();
     assert.ok(report.ok, `seed=${SEED + 1}\n${report.format()}`);
