@@ -122,6 +122,8 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       now,
       operatorToken,
       maxContentBytes: config.maxContentBytes,
+      // The gateway needs the server this call creates, so it is bound late.
+      disconnectUser: (appKey, userId, code) => gateway.closeUser(appKey, userId, code),
     },
     (handler) => (server = createHttpServer(metrics, () => healthy, handler)),
   );

@@ -57,6 +57,7 @@ test("server api isolation - app A's credentials never read or write app B's dat
     assert.equal((await b.conversations.history('s:carol')).maxSeq, 1);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(pushes(deviceB.frames), seenByB, "B's device got nothing from A's sends");
+    assert.equal(deviceB.ws.readyState, deviceB.ws.OPEN, "A's block and revocation did not disconnect B's carol");
     const stillB = await rawConnect(node.info.wsUrl, tokenB, 'd2');
     await stillB.next((f) => f.body.case === 'welcome');
     assert.equal((await b.users.online('carol')).online, true);

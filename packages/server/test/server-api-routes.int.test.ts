@@ -32,7 +32,7 @@ test('server api - apps: create, list, disable, enable and rotate through the op
   }
 });
 
-test('server api - users: profile, token, online, revoke and block, honoured by the WebSocket gateway', async () => {
+test('server api - users: profile, token, online, revoke and block, which disconnect devices and are honoured at connect', async () => {
   const { node, a, appA } = await apiNode();
   try {
     const u = await a.users.upsert('alice', { name: 'Alice', avatarUrl: 'https://x/a.png', extra: { vip: true } });
@@ -49,19 +49,18 @@ test('server api - users: profile, token, online, revoke and block, honoured by 
     const welcome = await c.next((f) => f.body.case === 'welcome');
     assert.equal(welcome.body.case === 'welcome' && welcome.body.value.appKey, appA.appKey);
     assert.equal((await a.users.online('alice')).online, true);
-    c.close();
-    await c.closed;
 
     await new Promise((r) => setTimeout(r, 5));
     await a.users.revokeTokens('alice');
+    assert.deepEqual(await c.closed, { code: 4404, reason: 'auth.token_revoked' }, 'revocation disconnects the devices');
     const revoked = await rawConnect(node.info.wsUrl, token);
     assert.deepEqual(await revoked.closed, { code: 4404, reason: 'auth.token_revoked' });
     const fresh = (await a.users.issueToken('alice', 120)).token;
     const ok = await rawConnect(node.info.wsUrl, fresh);
     await ok.next((f) => f.body.case === 'welcome');
-    ok.close();
 
     assert.equal((await a.users.block('alice')).blocked, true);
+    assert.deepEqual(await ok.closed, { code: 4405, reason: 'auth.user_blocked' }, 'blocking disconnects the devices');
     const blocked = await rawConnect(node.info.wsUrl, fresh);
     assert.deepEqual(await blocked.closed, { code: 4405, reason: 'auth.user_blocked' });
     assert.equal(await code(a.users.issueToken('alice', 60)), 'auth.user_blocked');

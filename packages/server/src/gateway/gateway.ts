@@ -141,6 +141,10 @@ export function createGateway(o: GatewayOptions) {
     get size(): number {
       return connections.size;
     },
+    /** Closes every connection of a user on this node (blocked, or tokens revoked). */
+    closeUser(appKey: string, userId: string, code: ErrorCode): void {
+      for (const c of connections) if (c.session.appKey === appKey && c.session.userId === userId) c.close(code);
+    },
     /** Stops taking new connections. */
     stopAccepting(): void {
       accepting = false;

@@ -101,13 +101,18 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
     '/v1/users/:userId/tokens/revoke',
     {
       schema: {
-        summary: "Revoke every token of the user issued until now (connected devices keep their session until they reconnect)",
+        summary: 'Revoke every token of the user issued until now and disconnect their devices',
         tags,
         params: USER_PARAMS,
         response: { 200: USER, ...ERROR_RESPONSES },
       },
     },
-    async (req) => view(await d.store.revokeUserTokens(caller(req).appKey, req.params.userId, d.now(), d.now())),
+    async (req) => {
+      const appKey = caller(req).appKey;
+      const user = await d.store.revokeUserTokens(appKey, req.params.userId, d.now(), d.now());
+      d.disconnectUser?.(appKey, req.params.userId, 'auth.token_revoked');
+      return view(user);
+    },
   );
 
   for (const [verb, blocked] of [
@@ -118,13 +123,18 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
       `/v1/users/:userId/${verb}`,
       {
         schema: {
-          summary: blocked ? 'Block a user: no new connections or tokens' : 'Unblock a user',
+          summary: blocked ? 'Block a user: disconnect their devices, refuse new connections and tokens' : 'Unblock a user',
           tags,
           params: USER_PARAMS,
           response: { 200: USER, ...ERROR_RESPONSES },
         },
       },
-      async (req) => view(await d.store.setUserBlocked(caller(req).appKey, req.params.userId, blocked, d.now())),
+      async (req) => {
+        const appKey = caller(req).appKey;
+        const user = await d.store.setUserBlocked(appKey, req.params.userId, blocked, d.now());
+        if (blocked) d.disconnectUser?.(appKey, req.params.userId, 'auth.user_blocked');
+        return view(user);
+      },
     );
   }
 
