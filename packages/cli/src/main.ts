@@ -11,7 +11,7 @@ import { CliError } from './errors.ts';
 const USAGE = `tidings: self-hostable messaging server
 
 Usage:
-  tidings start [--port N] [--host H] [--data-dir D] [--config FILE] [--production]
+  tidings start [--port N] [--host H] [--data-dir D] [--config FILE] [--production] [--cluster] [--node-id N]
   tidings app create <name> | list | disable <key> | enable <key> | rotate-secret <key> [--grace S]
   tidings user upsert|get|token|revoke|block|unblock|online <userId> [--name N] [--ttl S]
   tidings message send --from U --to U --text T [--key K] | send --system --to U --text T

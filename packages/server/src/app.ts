@@ -11,6 +11,8 @@ import type { AppRecord, Store } from './storage/port.ts';
 import { createSqliteStore } from './storage/sqlite/store.ts';
 import type { Bus } from './bus/port.ts';
 import { createLocalBus } from './bus/local/local-bus.ts';
+import { createPostgresStore } from './storage/postgres/index.ts';
+import { createNatsBus } from './bus/nats/index.ts';
 import { createCommitQueue } from './services/commit-queue.ts';
 import { createMessaging } from './services/messaging.ts';
 import { createMsgIdGenerator } from './services/msg-id.ts';
@@ -48,14 +50,53 @@ export interface NodeAdapters {
   readonly bus?: Bus;
 }
 
-/** Finds or creates the development app, so a newcomer can connect at once. */
+/** Key of the development app, fixed so that nodes starting at once create it only once. */
+const DEV_APP_KEY = 'app_dev';
+
+/**
+ * Finds or creates the development app, so a newcomer can connect at once.
+ * Race-safe: when several cluster nodes start together, one creation wins
+ * and the others read it back.
+ */
 async function ensureDevApp(store: Store): Promise<AppRecord> {
   const apps = await store.listApps();
   const existing = apps.find((a) => a.name === 'dev');
   if (existing) return existing;
-  const app = newApp('dev');
-  await store.createApp(app);
-  return app;
+  const app = { ...newApp('dev'), appKey: DEV_APP_KEY };
+  try {
+    await store.createApp(app);
+    return app;
+  } catch (err) {
+    const winner = await store.getApp(DEV_APP_KEY);
+    if (winner) return winner;
+    throw err;
+  }
+}
+
+/** The storage this node runs on: the config's cluster store, or embedded SQLite in the data dir. */
+async function openStore(config: Config, log: Logger): Promise<Store> {
+  if (config.cluster !== 1) return createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous });
+  const storeLog = log.child({ component: 'postgres' });
+  return createPostgresStore({
+    url: config.postgresUrl,
+    schema: config.postgresSchema,
+    poolSize: config.postgresPoolSize,
+    idleInTransactionTimeoutMs: config.postgresIdleTxTimeoutMs,
+    onError: (err) => storeLog.warn({ err: err.message }, 'idle connection failed'),
+  });
+}
+
+/** The bus this node runs on: NATS in cluster mode, else in-process. */
+async function openBus(config: Config, log: Logger, nodeId: string): Promise<Bus> {
+  if (config.cluster !== 1) return createLocalBus();
+  const busLog = log.child({ component: 'nats' });
+  return createNatsBus({
+    servers: config.natsUrl.split(',').map((s) => s.trim()),
+    prefix: config.natsPrefix,
+    name: nodeId,
+    reconnectTimeWaitMs: 250,
+    onStatus: (s) => busLog.info({ status: s.type, detail: s.detail }, 'bus status'),
+  });
 }
 
 /**
@@ -70,7 +111,8 @@ async function ensureDevApp(store: Store): Promise<AppRecord> {
  */
 export async function startNode(config: Config, log: Logger, adapters: NodeAdapters = {}): Promise<TidingsNode> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = adapters.store ?? (await createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous }));
+  const nodeId = `n${config.nodeId}`;
+  const store = adapters.store ?? (await openStore(config, log));
   if (config.mode === 'production') {
     try {
       assertProductionSecrets(config.operatorToken, await store.listApps());
@@ -82,10 +124,15 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   // Development without a configured credential gets a fresh one per run, written to runtime.json.
   const generatedOperatorToken = config.operatorToken === '' && config.mode === 'development' ? randomBytes(24).toString('base64url') : undefined;
   const operatorToken = generatedOperatorToken ?? config.operatorToken;
-  const bus = adapters.bus ?? createLocalBus();
+  let bus: Bus;
+  try {
+    bus = adapters.bus ?? (await openBus(config, log, nodeId));
+  } catch (err) {
+    if (!adapters.store) await store.close();
+    throw err;
+  }
   const metrics = createMetrics();
   const now = Date.now;
-  const nodeId = `n${config.nodeId}`;
   const commits = createCommitQueue({
     store,
     batchMax: config.commitBatchMax,

@@ -2,7 +2,11 @@ import { parseArgs } from 'node:util';
 import { configFromProcess, ConfigError, createLogger, startNode } from '@tidings/server';
 import { CliError } from '../errors.ts';
 
-/** `tidings start`: runs one embedded node until SIGINT/SIGTERM, then shuts down gracefully. */
+/**
+ * `tidings start`: runs one node until SIGINT/SIGTERM, then shuts down
+ * gracefully. Embedded by default; `--cluster` runs it against PostgreSQL
+ * (TIDINGS_POSTGRES_URL) and NATS (TIDINGS_NATS_URL) beside other nodes.
+ */
 export async function runStart(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -12,6 +16,8 @@ export async function runStart(args: string[]): Promise<void> {
       'data-dir': { type: 'string' },
       config: { type: 'string' },
       production: { type: 'boolean' },
+      cluster: { type: 'boolean' },
+      'node-id': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -24,6 +30,8 @@ export async function runStart(args: string[]): Promise<void> {
         ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
         ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
         ...(values.production ? { mode: 'production' } : {}),
+        ...(values.cluster ? { cluster: 1 } : {}),
+        ...(values['node-id'] !== undefined ? { nodeId: values['node-id'] } : {}),
       },
       values.config,
     );
@@ -42,6 +50,7 @@ export async function runStart(args: string[]): Promise<void> {
         `  development app key:    ${info.devApp.appKey}`,
         `  development app secret: ${info.devApp.appSecret}`,
         `  data directory:         ${config.dataDir}`,
+        ...(config.cluster === 1 ? [`  cluster node:           ${info.nodeId} (PostgreSQL schema ${config.postgresSchema}, NATS prefix ${config.natsPrefix})`] : []),
         '',
         'Try it in two more terminals:',
         `  npm run tidings -- chat --data-dir ${config.dataDir} --user alice --to bob`,

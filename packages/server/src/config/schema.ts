@@ -34,6 +34,26 @@ export interface Config {
    * production refuses to start without a strong one.
    */
   readonly operatorToken: string;
+  /**
+   * 1 runs the node in cluster mode: PostgreSQL is the system of record and
+   * NATS routes pushes between nodes; 0 is the embedded mode (SQLite, in-process bus).
+   */
+  readonly cluster: number;
+  /** PostgreSQL connection URL (cluster mode). */
+  readonly postgresUrl: string;
+  /** PostgreSQL schema holding the tables; created and migrated when missing. */
+  readonly postgresSchema: string;
+  /** Connections in this node's PostgreSQL pool. */
+  readonly postgresPoolSize: number;
+  /**
+   * A transaction left idle this long (its node paused or cut off) is ended
+   * by PostgreSQL, releasing its row locks so other nodes go on.
+   */
+  readonly postgresIdleTxTimeoutMs: number;
+  /** NATS server URL(s), comma-separated (cluster mode). */
+  readonly natsUrl: string;
+  /** Isolates deployments sharing a NATS server. */
+  readonly natsPrefix: string;
 }
 
 type Kind = 'string' | 'int' | 'enum';
@@ -74,6 +94,19 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   },
   shutdownGraceMs: { kind: 'int', default: 5_000, min: 0, max: 600_000, doc: 'Graceful shutdown limit.' },
   operatorToken: { kind: 'string', default: '', doc: 'Operator credential for /v1/admin (at least 32 characters in production).' },
+  cluster: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: cluster mode on PostgreSQL and NATS; 0: embedded.' },
+  postgresUrl: { kind: 'string', default: 'postgres://postgres@127.0.0.1:5432/tidings', doc: 'PostgreSQL URL (cluster mode).' },
+  postgresSchema: { kind: 'string', default: 'tidings', doc: 'PostgreSQL schema (cluster mode).' },
+  postgresPoolSize: { kind: 'int', default: 10, min: 1, max: 1000, doc: 'PostgreSQL connections per node.' },
+  postgresIdleTxTimeoutMs: {
+    kind: 'int',
+    default: 5_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'A paused node\'s open transaction is ended by PostgreSQL after this long.',
+  },
+  natsUrl: { kind: 'string', default: 'nats://127.0.0.1:4222', doc: 'NATS server URL(s), comma-separated (cluster mode).' },
+  natsPrefix: { kind: 'string', default: 'default', doc: 'Subject prefix isolating deployments on one NATS server.' },
 };
 
 /** Environment variable of a setting: dataDir -> TIDINGS_DATA_DIR. */

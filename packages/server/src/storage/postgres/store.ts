@@ -27,6 +27,14 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Connections in this node's pool (default 10). */
   readonly poolSize?: number;
+  /**
+   * PostgreSQL ends a transaction left idle this long (default 10 000 ms): a
+   * node paused or cut off mid-batch cannot hold its conversations' row
+   * locks, and its batch rolls back as a whole.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
+  /** A query (or connect) without an answer after this long fails and its connection is dropped (default 15 000 ms). */
+  readonly queryTimeoutMs?: number;
   /** Called with errors of idle pooled connections (they are replaced on next use). */
   readonly onError?: (err: Error) => void;
 }
@@ -72,7 +80,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 10_000}`,
+    // A stalled link must fail the batch, not hang the node's commit queue forever.
+    query_timeout: options.queryTimeoutMs ?? 15_000,
+    connectionTimeoutMillis: options.queryTimeoutMs ?? 15_000,
+    keepAlive: true,
     types,
   });
   pool.on('error', (err) => options.onError?.(err));
