@@ -67,10 +67,14 @@ export class TidingsClient extends Emitter<ClientEvents> {
   private timer: TimerHandle | undefined;
   private token: string | undefined;
   private authFailures = 0;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
 
   constructor(options: ClientOptions) {
     super();
     this.opts = options;
+    this.urls = typeof options.url === 'string' ? [options.url] : options.url;
+    if (this.urls.length === 0) throw new TypeError('url: at least one gateway URL is needed');
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? createMemoryStore();
     this.backoff = new Backoff(options.backoff);
@@ -179,12 +183,14 @@ export class TidingsClient extends Emitter<ClientEvents> {
       return;
     }
     if (this.current === 'closed') return;
-    const url = `${this.opts.url}${this.opts.url.includes('?') ? '&' : '?'}device=${encodeURIComponent(this.device)}`;
+    const base = this.urls[this.urlIndex % this.urls.length]!;
+    const url = `${base}${base.includes('?') ? '&' : '?'}device=${encodeURIComponent(this.device)}`;
     let session: Session;
     try {
       const ws = (this.opts.webSocket ?? globalWebSocketFactory)(url, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.token]);
       session = new Session(ws, this.ctx);
     } catch (cause) {
+      this.urlIndex++;
       this.emit('error', new ClientError('client.bad_frame', 'could not open a WebSocket', { cause }));
       this.retry(this.backoff.next());
       return;
@@ -199,6 +205,8 @@ export class TidingsClient extends Emitter<ClientEvents> {
   private connectTimeout: TimerHandle | undefined;
 
   private handleClosed(code: number, reason: string, announced: string | undefined): void {
+    // A node that did not welcome us (down, paused, unreachable): try the next one.
+    if (!this.session?.isWelcomed) this.urlIndex++;
     this.session = undefined;
     if (this.connectTimeout !== undefined) this.clock.clearTimeout(this.connectTimeout);
     this.outbox.resetInFlight();
@@ -285,6 +293,7 @@ export class TidingsClient extends Emitter<ClientEvents> {
         syncLimit: o.syncLimit ?? 200,
         deliveryAckDelayMs: o.deliveryAckDelayMs ?? 100,
         defaultPingMs: o.pingIntervalMs ?? 25_000,
+        syncIntervalMs: o.syncIntervalMs ?? 30_000,
         maxFrameBytes: 4 * 1024 * 1024,
       },
       cursor: () => this.cursor,

@@ -8,8 +8,12 @@ export type TokenSource = string | (() => Promise<string>);
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
-  /** WebSocket URL of a gateway, e.g. `wss://im.example.com/ws`. */
-  readonly url: string;
+  /**
+   * WebSocket URL of a gateway, e.g. `wss://im.example.com/ws`, or several
+   * (the nodes of a cluster): the client stays on the one that works and moves
+   * to the next when a connection attempt fails.
+   */
+  readonly url: string | readonly string[];
   /** User token. A function is called again for a fresh token when the server says the token expired. */
   readonly token: TokenSource;
   /** Device id; by default the store's, or a new random one persisted there. */
@@ -28,6 +32,13 @@ export interface ClientOptions {
   readonly deliveryAckDelayMs?: number;
   /** Give up on a connection attempt without welcome after this long, ms (default 10 000). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Anti-entropy: asks the server what changed this often while connected, ms
+   * (default 30 000; 0 turns it off). Pushes may be lost between nodes; a
+   * lost push at the tail of a conversation is otherwise only noticed on the
+   * next message or reconnect.
+   */
+  readonly syncIntervalMs?: number;
   /** Ping interval when the server names none, ms (default 25 000). */
   readonly pingIntervalMs?: number;
   /** Injected time source (tests). */

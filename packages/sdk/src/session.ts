@@ -18,6 +18,8 @@ export interface SessionOptions {
   /** Ping interval when the welcome names none. */
   readonly defaultPingMs: number;
   readonly maxFrameBytes: number;
+  /** Periodic sync while connected; 0 for none. */
+  readonly syncIntervalMs: number;
 }
 
 /** What a session needs from its client: shared state and callbacks. */
@@ -62,6 +64,7 @@ export class Session {
   private announced: string | undefined;
   private ackTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
+  private syncTimer: TimerHandle | undefined;
 
   constructor(ws: WebSocketLike, ctx: SessionContext) {
     this.ws = ws;
@@ -128,6 +131,7 @@ export class Session {
         this.sync(ctx.cursor());
         this.apply({ surfaced: [], pulls: ctx.tracker.resumePulls() });
         this.flushAcks();
+        this.scheduleSync();
         return;
       case 'sendAck': {
         const entry = ctx.outbox.handleAck(body.value.clientMsgId);
@@ -210,6 +214,20 @@ export class Session {
     this.request({ kind: 'sync' }, { case: 'sync', value: { cursor: BigInt(cursor), limit: this.ctx.options.syncLimit } });
   }
 
+  /** Anti-entropy: a sync every interval heals a push lost at the tail of a conversation. */
+  private scheduleSync(): void {
+    const ms = this.ctx.options.syncIntervalMs;
+    if (ms <= 0 || this.ended) return;
+    this.syncTimer = this.ctx.clock.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.ended) return;
+      let syncing = false;
+      for (const p of this.requests.values()) if (p.kind === 'sync') syncing = true;
+      if (!syncing) this.sync(this.ctx.cursor());
+      this.scheduleSync();
+    }, ms);
+  }
+
   private flushAcks(): void {
     if (!this.welcomed || this.ended) return;
     for (const a of this.ctx.acks.take()) this.write(0, { case: 'deliveryAck', value: { convId: a.convId, seq: BigInt(a.seq) } });
@@ -242,7 +260,7 @@ export class Session {
     if (this.ended) return;
     this.ended = true;
     this.heartbeat.stop();
-    for (const t of [this.ackTimer, this.retryTimer]) if (t !== undefined) this.ctx.clock.clearTimeout(t);
+    for (const t of [this.ackTimer, this.retryTimer, this.syncTimer]) if (t !== undefined) this.ctx.clock.clearTimeout(t);
     this.requests.clear();
     this.ws.onmessage = null;
     this.ws.onclose = null;
