@@ -82,7 +82,9 @@ export function seqOf(o: SendOutcome): number {
 export function brief(o: SendOutcome): string {
   return o.status === 'stored' || o.status === 'duplicate'
     ? `${o.status}:${o.message.seq}`
-    : `${o.status}:${o.expectedSenderSeq}`;
+    : o.status === 'refused'
+      ? `refused:${o.code}`
+      : `${o.status}:${o.expectedSenderSeq}`;
 }
 
 /** A message with its content as a plain array, so adapters' byte types compare equal. */

@@ -16,6 +16,7 @@ import {
 } from './conformance-fixtures.ts';
 import { sendCases } from './conformance-sends.ts';
 import { apiCases } from './conformance-api.ts';
+import { groupCases } from './conformance-groups.ts';
 
 /**
  * The storage port's conformance suite: every adapter runs it against a real
@@ -99,6 +100,7 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
 
     sendCases(withStore);
     apiCases(withStore);
+    groupCases(withStore);
 
     withStore('change index - every member gets the new maxSeq with increasing versions', async (store) => {
       const appKey = uid('app');

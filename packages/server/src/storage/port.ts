@@ -97,6 +97,77 @@ export interface SendInput {
    * content, in the same transaction.
    */
   readonly recallsSeq?: number;
+  /**
+   * Group conversations (`kind: 'group'`) only. When set, the adapter ignores
+   * `members` and resolves the recipients from the stored membership inside
+   * the commit, after applying `group.change` (if any): a send and a
+   * membership change can never see different member lists. The services
+   * always set it for groups.
+   */
+  readonly group?: GroupSendRules;
+}
+
+/** Roles in a group. */
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/** A group as stored. */
+export interface GroupRecord {
+  readonly appKey: string;
+  readonly groupId: string;
+  readonly ownerId: string;
+  readonly name: string;
+  /** App-defined JSON text. */
+  readonly extra: string;
+  /** True: a member added at seq N reads the whole history; false: from N on. */
+  readonly historyVisible: boolean;
+  /** True: members with role `member` not in `exempt` cannot send. */
+  readonly muteAll: boolean;
+  readonly exempt: readonly string[];
+  readonly dismissed: boolean;
+  readonly createdAt: number;
+  /** Current members (computed). */
+  readonly memberCount: number;
+}
+
+/** One member row; a former member keeps the row with `leftSeq` > 0. */
+export interface GroupMember {
+  readonly userId: string;
+  readonly role: GroupRole;
+  /** Seq of the stream entry that added the member. */
+  readonly joinedSeq: number;
+  /** Seq of the stream entry that removed the member; 0 while a member. */
+  readonly leftSeq: number;
+  /** Muted until this instant (ms since the epoch); 0 when not muted. */
+  readonly mutedUntil: number;
+}
+
+/** A membership or settings change, applied atomically with the stream entry announcing it. */
+export interface GroupChange {
+  readonly create?: { readonly ownerId: string; readonly name: string; readonly extra: string; readonly historyVisible: boolean };
+  readonly add?: ReadonlyArray<{ readonly userId: string; readonly role: GroupRole }>;
+  readonly remove?: readonly string[];
+  readonly roles?: ReadonlyArray<{ readonly userId: string; readonly role: GroupRole }>;
+  readonly mute?: ReadonlyArray<{ readonly userId: string; readonly until: number }>;
+  readonly set?: {
+    readonly ownerId?: string;
+    readonly name?: string;
+    readonly extra?: string;
+    readonly muteAll?: boolean;
+    readonly exempt?: readonly string[];
+    readonly historyVisible?: boolean;
+    readonly dismissed?: boolean;
+  };
+}
+
+/** How a group send is checked and what it changes. */
+export interface GroupSendRules {
+  /**
+   * `member`: refused unless the sender is a current member, not muted (nor
+   * under mute-all), and the group exists and is not dismissed. `none`: the
+   * caller (the group service or the server API) already decided.
+   */
+  readonly check: 'member' | 'none';
+  readonly change?: GroupChange;
 }
 
 /**
@@ -107,10 +178,17 @@ export interface SendInput {
  * 4. senderSeq <= last (with a new clientMsgId): `conflict`, expecting last + 1.
  */
 export type SendOutcome =
-  | { readonly status: 'stored'; readonly message: StoredMessage }
+  | {
+      readonly status: 'stored';
+      readonly message: StoredMessage;
+      /** Group sends: the users whose devices get the push (members after the change, plus removed ones). */
+      readonly recipients?: readonly string[];
+    }
   | { readonly status: 'duplicate'; readonly message: StoredMessage }
   | { readonly status: 'gap'; readonly expectedSenderSeq: number }
-  | { readonly status: 'conflict'; readonly expectedSenderSeq: number };
+  | { readonly status: 'conflict'; readonly expectedSenderSeq: number }
+  /** Group sends refused inside the commit (see {@link GroupSendRules}); the senderSeq is not consumed. */
+  | { readonly status: 'refused'; readonly code: 'send.not_member' | 'send.muted' | 'conv.not_found' };
 
 /** One entry of a user's change index. */
 export interface ConversationChange {
@@ -179,6 +257,15 @@ export interface Store {
    * empty profile when the user is new. Never moves the instant backwards.
    */
   revokeUserTokens(appKey: string, userId: string, validAfter: number, nowMs: number): Promise<UserRecord>;
+
+  /** A group, or undefined when it was never created. */
+  getGroup(appKey: string, groupId: string): Promise<GroupRecord | undefined>;
+
+  /** A user's member row (current or former), or undefined. */
+  getGroupMember(appKey: string, groupId: string, userId: string): Promise<GroupMember | undefined>;
+
+  /** Current members with userId > afterUserId, by userId, at most `limit`. */
+  listGroupMembers(appKey: string, groupId: string, afterUserId: string, limit: number): Promise<GroupMember[]>;
 
   /** Flushes and releases everything. */
   close(): Promise<void>;

@@ -2,6 +2,8 @@ import type { PoolClient } from 'pg';
 import { MESSAGE_FLAG_RECALLED, type SendInput, type SendOutcome, type StoredMessage } from '../port.ts';
 import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { COMMIT_SQL, type Statement } from './sql.ts';
+import { applyGroupChange, checkGroupSend, groupIdOf, type GroupState } from '../group-state.ts';
+import { loadGroupStates, writeGroupStates } from './groups.ts';
 
 /**
  * The hot path: one group-commit batch in three statements, run by the
@@ -61,6 +63,14 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
   const maxSeqs = new Map<string, number>();
   for (const row of locked.rows) maxSeqs.set(row.app_key + SEP + row.conv_id, row.max_seq);
   const before = new Map(maxSeqs);
+  // Groups: state read under the conversation locks, so membership is current for the whole batch.
+  const groupStates = new Map<string, GroupState>();
+  const groupConvs = sorted.filter((c) => batch.some((i) => i.group !== undefined && i.kind === 'group' && i.appKey === c.input.appKey && i.convId === c.input.convId));
+  const loadedGroups = await loadGroupStates(
+    client,
+    groupConvs.map((c) => ({ appKey: c.input.appKey, groupId: groupIdOf(c.input.convId) })),
+  );
+  for (const gs of loadedGroups) groupStates.set(gs.appKey + SEP + 'g:' + gs.groupId, gs);
 
   // 2. Read each input's sender cursor and original message.
   const state = await run(client, COMMIT_SQL.readState, [
@@ -110,6 +120,14 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
       continue;
     }
     const convKey = appKey + SEP + convId;
+    const group = input.kind === 'group' && input.group !== undefined ? groupStates.get(convKey) : undefined;
+    if (group) {
+      const refused = checkGroupSend(group, input.group, senderId, input.ts);
+      if (refused) {
+        outcomes.push({ status: 'refused', code: refused });
+        continue;
+      }
+    }
     const seq = (maxSeqs.get(convKey) ?? 0) + 1;
     maxSeqs.set(convKey, seq);
     changedConvs.set(convKey, { appKey, convId });
@@ -132,7 +150,8 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     if (input.recallsSeq !== undefined) recall(input.recallsSeq, convKey, appKey, convId);
     cursor.last = senderSeq;
     cursor.changed = true;
-    for (const userId of input.members) {
+    const recipients = group ? applyGroupChange(group, input.group?.change, seq, input.ts) : input.members;
+    for (const userId of recipients) {
       const userKey = appKey + SEP + userId;
       let bump = bumps.get(userKey);
       if (bump === undefined) bumps.set(userKey, (bump = { key: userKey, appKey, userId, n: 0 }));
@@ -145,9 +164,10 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
         change.nth = bump.n;
       }
     }
-    outcomes.push({ status: 'stored', message });
+    outcomes.push(group ? { status: 'stored', message, recipients } : { status: 'stored', message });
   }
   if (messages.length === 0) return outcomes;
+  await writeGroupStates(client, [...groupStates.values()]);
 
   // 4. Write everything in one statement.
   const moved = [...cursors.values()].filter((c) => c.changed);

@@ -143,6 +143,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_nonces_by_expiry ON api_nonces (expires_at);
     `,
   },
+  {
+    name: 'groups and group members',
+    sql: `
+      CREATE TABLE groups (
+        app_key text NOT NULL,
+        group_id text NOT NULL,
+        owner_id text NOT NULL,
+        name text NOT NULL,
+        extra text NOT NULL,
+        history_visible boolean NOT NULL,
+        mute_all boolean NOT NULL,
+        exempt text[] NOT NULL,
+        dismissed boolean NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (app_key, group_id)
+      );
+
+      -- Former members keep their row (left_seq > 0): it bounds what they may read.
+      -- Written only by batches holding the group conversation's row lock.
+      CREATE TABLE group_members (
+        app_key text NOT NULL,
+        group_id text NOT NULL,
+        user_id text NOT NULL,
+        role text NOT NULL,
+        joined_seq bigint NOT NULL,
+        left_seq bigint NOT NULL,
+        muted_until bigint NOT NULL,
+        PRIMARY KEY (app_key, group_id, user_id)
+      );
+    `,
+  },
 ];
 
 /** A schema name safe to splice into SQL unquoted. */

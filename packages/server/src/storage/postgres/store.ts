@@ -18,6 +18,7 @@ import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, User
 import { commitBatch } from './commit.ts';
 import { checkSchemaName, migrate } from './schema.ts';
 import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
+import { GROUP_SQL, toGroupRow, toMember } from './groups.ts';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -212,6 +213,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     revokeUserTokens: async (appKey: string, userId: string, validAfter: number, nowMs: number) =>
       toUser((await query(SQL.revokeUserTokens, [appKey, userId, validAfter, nowMs])).rows[0]),
+
+    getGroup: async (appKey: string, groupId: string) => {
+      const row = (await query(GROUP_SQL.getGroup, [appKey, groupId])).rows[0];
+      return row === undefined ? undefined : { appKey, ...toGroupRow(row), memberCount: row.n as number };
+    },
+
+    getGroupMember: async (appKey: string, groupId: string, userId: string) => {
+      const row = (await query(GROUP_SQL.getMember, [appKey, groupId, userId])).rows[0];
+      return row === undefined ? undefined : toMember(row);
+    },
+
+    listGroupMembers: async (appKey: string, groupId: string, afterUserId: string, limit: number) =>
+      (await query(GROUP_SQL.pageMembers, [appKey, groupId, afterUserId, limit])).rows.map(toMember),
 
     close: async () => {
       if (closed) return;

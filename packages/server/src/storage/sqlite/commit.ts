@@ -1,6 +1,8 @@
 import type { SendInput, SendOutcome, StoredMessage } from '../port.ts';
 import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { toMessage, type Statements } from './statements.ts';
+import { applyGroupChange, checkGroupSend, groupIdOf, type GroupState } from '../group-state.ts';
+import { loadGroupState, writeGroupState, type GroupStatements } from './groups.ts';
 
 /**
  * The hot path: one group-commit batch of sends. The caller runs this inside
@@ -45,7 +47,8 @@ interface Change {
 const SEP = '\u0000';
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
-export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOutcome[] {
+export function commitBatch(s: Statements, g: GroupStatements, batch: readonly SendInput[]): SendOutcome[] {
+  const groups = new Map<string, GroupState>();
   const conversations = new Map<string, Conversation>();
   const cursors = new Map<string, Cursor>();
   const versions = new Map<string, UserVersion>();
@@ -72,8 +75,18 @@ export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOut
       outcomes.push(decision);
       continue;
     }
-
     const convKey = appKey + SEP + convId;
+    let group: GroupState | undefined;
+    if (input.kind === 'group' && input.group !== undefined) {
+      group = groups.get(convKey);
+      if (group === undefined) groups.set(convKey, (group = loadGroupState(g, appKey, groupIdOf(convId))));
+      const refused = checkGroupSend(group, input.group, senderId, input.ts);
+      if (refused) {
+        outcomes.push({ status: 'refused', code: refused });
+        continue;
+      }
+    }
+
     let conv = conversations.get(convKey);
     if (conv === undefined) {
       const c = s.getMaxSeq.get(appKey, convId);
@@ -112,10 +125,17 @@ export function commitBatch(s: Statements, batch: readonly SendInput[]): SendOut
     conv.maxSeq = message.seq;
     cursor.last = senderSeq;
     cursor.changed = true;
+    if (group) {
+      const recipients = applyGroupChange(group, input.group?.change, message.seq, input.ts);
+      for (const userId of recipients) bumpChange(s, versions, changes, appKey, userId, convId, message.seq);
+      outcomes.push({ status: 'stored', message, recipients });
+      continue;
+    }
     for (const userId of input.members) bumpChange(s, versions, changes, appKey, userId, convId, message.seq);
     outcomes.push({ status: 'stored', message });
   }
 
+  for (const st of groups.values()) writeGroupState(g, st);
   for (const c of conversations.values()) s.upsertConversation.run(c.appKey, c.convId, c.kind, c.maxSeq);
   for (const c of cursors.values()) {
     if (!c.changed) continue;

@@ -120,6 +120,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_nonces_by_expiry ON api_nonces (expires_at);
     `,
   },
+  {
+    name: 'groups and group members',
+    sql: `
+      CREATE TABLE groups (
+        app_key TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        history_visible INTEGER NOT NULL,
+        mute_all INTEGER NOT NULL,
+        exempt TEXT NOT NULL,
+        dismissed INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (app_key, group_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Former members keep their row (left_seq > 0): it bounds what they may read.
+      CREATE TABLE group_members (
+        app_key TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_seq INTEGER NOT NULL,
+        left_seq INTEGER NOT NULL,
+        muted_until INTEGER NOT NULL,
+        PRIMARY KEY (app_key, group_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version of `db` (0 for a new database). */

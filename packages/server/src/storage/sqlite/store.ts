@@ -20,6 +20,7 @@ import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, User
 import { commitBatch } from './commit.ts';
 import { migrate } from './schema.ts';
 import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
+import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
 
 /** Expired nonces are purged once every this many claims. */
 const NONCE_PURGE_EVERY = 256;
@@ -56,6 +57,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     throw err;
   }
   const s = prepareStatements(db);
+  const g = prepareGroupStatements(db);
   let closed = false;
   let claims = 0;
 
@@ -110,7 +112,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         if (batch.length === 0) return [];
         s.begin.run();
         try {
-          const outcomes = commitBatch(s, batch);
+          const outcomes = commitBatch(s, g, batch);
           s.commit.run();
           return outcomes;
         } catch (err) {
@@ -177,6 +179,17 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     revokeUserTokens: (appKey: string, userId: string, validAfter: number, nowMs: number) =>
       use(() => userWrite(appKey, userId, nowMs, () => s.revokeUserTokens.run(validAfter, nowMs, appKey, userId))),
+
+    getGroup: (appKey: string, groupId: string) => use(() => readGroup(g, appKey, groupId)),
+
+    getGroupMember: (appKey: string, groupId: string, userId: string) =>
+      use(() => {
+        const row = g.getMember.get(appKey, groupId, userId);
+        return row === undefined ? undefined : toMember(row);
+      }),
+
+    listGroupMembers: (appKey: string, groupId: string, afterUserId: string, limit: number) =>
+      use(() => g.pageMembers.all(appKey, groupId, afterUserId, limit).map(toMember)),
 
     close: async () => {
       if (closed) return;

@@ -1,0 +1,82 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { GroupMember, GroupRecord, GroupRole } from '../port.ts';
+import { groupState, type GroupRow, type GroupState } from '../group-state.ts';
+
+/** Group statements of the SQLite store, prepared once. */
+export type GroupStatements = ReturnType<typeof prepareGroupStatements>;
+
+/** Prepares the group statements on `db`. */
+export function prepareGroupStatements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    getGroup: p('SELECT * FROM groups WHERE app_key = ? AND group_id = ?'),
+    countMembers: p('SELECT count(*) AS n FROM group_members WHERE app_key = ? AND group_id = ? AND left_seq = 0'),
+    getMember: p('SELECT * FROM group_members WHERE app_key = ? AND group_id = ? AND user_id = ?'),
+    currentMembers: p('SELECT * FROM group_members WHERE app_key = ? AND group_id = ? AND left_seq = 0'),
+    pageMembers: p(
+      `SELECT * FROM group_members WHERE app_key = ? AND group_id = ? AND left_seq = 0 AND user_id > ?
+       ORDER BY user_id LIMIT ?`,
+    ),
+    upsertGroup: p(
+      `INSERT INTO groups (app_key, group_id, owner_id, name, extra, history_visible, mute_all, exempt, dismissed, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET owner_id = excluded.owner_id, name = excluded.name, extra = excluded.extra,
+         history_visible = excluded.history_visible, mute_all = excluded.mute_all, exempt = excluded.exempt,
+         dismissed = excluded.dismissed`,
+    ),
+    upsertMember: p(
+      `INSERT INTO group_members (app_key, group_id, user_id, role, joined_seq, left_seq, muted_until) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET role = excluded.role, joined_seq = excluded.joined_seq, left_seq = excluded.left_seq,
+         muted_until = excluded.muted_until`,
+    ),
+  };
+}
+
+/** Maps a `group_members` row. */
+export function toMember(row: Record<string, unknown>): GroupMember {
+  return {
+    userId: row.user_id as string,
+    role: row.role as GroupRole,
+    joinedSeq: row.joined_seq as number,
+    leftSeq: row.left_seq as number,
+    mutedUntil: row.muted_until as number,
+  };
+}
+
+/** Maps a `groups` row. */
+export function toGroupRow(row: Record<string, unknown>): GroupRow {
+  return {
+    groupId: row.group_id as string,
+    ownerId: row.owner_id as string,
+    name: row.name as string,
+    extra: row.extra as string,
+    historyVisible: row.history_visible === 1,
+    muteAll: row.mute_all === 1,
+    exempt: JSON.parse(row.exempt as string) as string[],
+    dismissed: row.dismissed === 1,
+    createdAt: row.created_at as number,
+  };
+}
+
+/** Reads a group with its member count. */
+export function readGroup(s: GroupStatements, appKey: string, groupId: string): GroupRecord | undefined {
+  const row = s.getGroup.get(appKey, groupId);
+  if (row === undefined) return undefined;
+  const n = s.countMembers.get(appKey, groupId)!.n as number;
+  return { appKey, ...toGroupRow(row), memberCount: n };
+}
+
+/** Loads a group's state for a batch (inside the write transaction). */
+export function loadGroupState(s: GroupStatements, appKey: string, groupId: string): GroupState {
+  const row = s.getGroup.get(appKey, groupId);
+  return groupState(appKey, groupId, row === undefined ? undefined : toGroupRow(row), s.currentMembers.all(appKey, groupId).map(toMember));
+}
+
+/** Writes back what a batch changed in a group. */
+export function writeGroupState(s: GroupStatements, st: GroupState): void {
+  const r = st.row;
+  if (st.rowDirty && r) {
+    s.upsertGroup.run(st.appKey, st.groupId, r.ownerId, r.name, r.extra, r.historyVisible ? 1 : 0, r.muteAll ? 1 : 0, JSON.stringify(r.exempt), r.dismissed ? 1 : 0, r.createdAt);
+  }
+  for (const m of st.dirty.values()) s.upsertMember.run(st.appKey, st.groupId, m.userId, m.role, m.joinedSeq, m.leftSeq, m.mutedUntil);
+}
