@@ -53,8 +53,18 @@ export const ERRORS = {
   'send.sender_seq_conflict': spec(409, 0, false, 'The sender seq was already used by another message.'),
   'send.not_member': spec(403, 0, false, 'The sender is not a member of the conversation.'),
   'send.content_too_large': spec(413, 0, false, 'The message content exceeds the size limit.'),
+  'send.muted': spec(403, 0, false, 'The sender is muted in this group or chatroom.'),
+  'room.banned': spec(403, 0, false, 'The user is banned from this chatroom.'),
+  'conv.exists': spec(409, 0, false, 'A group or chatroom with this id already exists.'),
   'conv.invalid_id': spec(400, 0, false, 'The conversation id is not valid.'),
   'conv.not_found': spec(404, 0, false, 'The conversation does not exist.'),
+  // secure session (docs/protocol.md, "Secure session")
+  'security.required': spec(426, 4430, false, 'The server requires a secure session; connect with the tidings.v1.secure subprotocol.'),
+  'security.handshake_failed': spec(400, 4431, false, 'The secure-session handshake failed, timed out, or the server key did not verify.'),
+  'security.bad_tag': spec(400, 4432, true, 'A sealed record failed authentication (tampered or corrupted); reconnect for a new session.'),
+  'security.replay': spec(400, 4433, true, 'A sealed record repeated a counter already seen (replay); reconnect for a new session.'),
+  'security.out_of_order': spec(400, 4434, true, 'A sealed record skipped a counter (lost or reordered); reconnect for a new session.'),
+  'security.wrong_session': spec(400, 4435, true, 'A sealed record belongs to another session; reconnect for a new session.'),
   // server state
   'server.overloaded': spec(503, 4503, true, 'The server is overloaded; retry later.'),
   'server.shutting_down': spec(503, 4001, true, 'The server is shutting down; reconnect.'),

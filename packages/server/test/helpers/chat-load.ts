@@ -18,8 +18,13 @@ export interface SimDevice {
 
 /** Options of {@link createChatLoad}. */
 export interface ChatLoadOptions {
-  /** Where clients connect (a fault proxy's URL, or the server's). */
-  readonly url: string;
+  /**
+   * Where clients connect (a fault proxy's URL, or the server's). Several
+   * (cluster nodes): device i starts on url i mod n and fails over to the next.
+   */
+  readonly url: string | readonly string[];
+  /** The SDK's anti-entropy sync interval (its default when absent). */
+  readonly syncIntervalMs?: number;
   readonly app: { readonly appKey: string; readonly tokenKey: string };
   readonly users: number;
   /** Users (from the first) that run a second device. */
@@ -36,11 +41,14 @@ export function createChatLoad(o: ChatLoadOptions) {
   const devices: SimDevice[] = [];
   const users = Array.from({ length: o.users }, (_, i) => `u${i}`);
   const acked = new Map<string, number>();
+  const urls = typeof o.url === 'string' ? [o.url] : o.url;
   for (const [i, user] of users.entries()) {
     for (let d = 0; d < (i < (o.secondDevices ?? 0) ? 2 : 1); d++) {
       const deviceId = `${user}-d${d}`;
+      const first = devices.length % urls.length;
       const client = createClient({
-        url: o.url,
+        url: [...urls.slice(first), ...urls.slice(0, first)],
+        ...(o.syncIntervalMs !== undefined ? { syncIntervalMs: o.syncIntervalMs } : {}),
         token: () => issueUserToken(o.app, user, 3600),
         deviceId,
         backoff: { minMs: 20, maxMs: 400 },

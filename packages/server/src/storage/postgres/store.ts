@@ -116,6 +116,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const commitOnce = async (batch: readonly SendInput[]): Promise<SendOutcome[]> => {
     const client = await pool.connect();
     let broken = false;
+    // The server may end a checked-out connection (idle-in-transaction timeout
+    // after this node was paused, a restart, a cut link): without a listener
+    // that 'error' event would crash the process. The pending query fails anyway.
+    const onError = (err: Error): void => {
+      broken = true;
+      options.onError?.(err);
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const outcomes = await commitBatch(client, batch);
@@ -127,6 +135,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       });
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   };

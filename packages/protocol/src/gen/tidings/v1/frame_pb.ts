@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tidings/v1/frame.proto.
  */
 export const file_tidings_v1_frame: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aWRpbmdzL3YxL2ZyYW1lLnByb3RvEgp0aWRpbmdzLnYxIrYECgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEgsKA3JpZBgCIAEoDRImCgd3ZWxjb21lGAogASgLMhMudGlkaW5ncy52MS5XZWxjb21lSAASJwoEc2VuZBgLIAEoCzIXLnRpZGluZ3MudjEuU2VuZFJlcXVlc3RIABInCghzZW5kX2FjaxgMIAEoCzITLnRpZGluZ3MudjEuU2VuZEFja0gAEiAKBHB1c2gYDSABKAsyEC50aWRpbmdzLnYxLlB1c2hIABInCgRzeW5jGA4gASgLMhcudGlkaW5ncy52MS5TeW5jUmVxdWVzdEgAEi0KC3N5bmNfcmVzdWx0GA8gASgLMhYudGlkaW5ncy52MS5TeW5jUmVzdWx0SAASJwoEcHVsbBgQIAEoCzIXLnRpZGluZ3MudjEuUHVsbFJlcXVlc3RIABItCgtwdWxsX3Jlc3VsdBgRIAEoCzIWLnRpZGluZ3MudjEuUHVsbFJlc3VsdEgAEi8KDGRlbGl2ZXJ5X2FjaxgSIAEoCzIXLnRpZGluZ3MudjEuRGVsaXZlcnlBY2tIABIgCgRwaW5nGBMgASgLMhAudGlkaW5ncy52MS5QaW5nSAASIAoEcG9uZxgUIAEoCzIQLnRpZGluZ3MudjEuUG9uZ0gAEiIKBWVycm9yGBUgASgLMhEudGlkaW5ncy52MS5FcnJvckgAEiIKBWhlbGxvGBYgASgLMhEudGlkaW5ncy52MS5IZWxsb0gAQgYKBGJvZHkiKQoFSGVsbG8SCwoDc2RrGAEgASgJEhMKC3Nka192ZXJzaW9uGAIgASgJIq4BCgdXZWxjb21lEg8KB2FwcF9rZXkYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCRITCgtzZXJ2ZXJfdGltZRgFIAEoAxIXCg9tYXhfZnJhbWVfYnl0ZXMYBiABKA0SGAoQcGluZ19pbnRlcnZhbF9tcxgHIAEoDRIPCgdub2RlX2lkGAggASgJIncKC1NlbmRSZXF1ZXN0Eg8KB2NvbnZfaWQYASABKAkSFQoNY2xpZW50X21zZ19pZBgCIAEoCRISCgpzZW5kZXJfc2VxGAMgASgEEgwKBHR5cGUYBCABKAkSDwoHY29udGVudBgFIAEoDBINCgVmbGFncxgGIAEoDSKBAQoHU2VuZEFjaxIPCgdjb252X2lkGAEgASgJEhUKDWNsaWVudF9tc2dfaWQYAiABKAkSEgoKc2VuZGVyX3NlcRgDIAEoBBIOCgZtc2dfaWQYBCABKAkSCwoDc2VxGAUgASgEEgoKAnRzGAYgASgDEhEKCWR1cGxpY2F0ZRgHIAEoCCIsCgRQdXNoEiQKB21lc3NhZ2UYASABKAsyEy50aWRpbmdzLnYxLk1lc3NhZ2UiLAoLU3luY1JlcXVlc3QSDgoGY3Vyc29yGAEgASgEEg0KBWxpbWl0GAIgASgNIkYKEUNvbnZlcnNhdGlvblN0YXRlEg8KB2NvbnZfaWQYASABKAkSDwoHbWF4X3NlcRgCIAEoBBIPCgd2ZXJzaW9uGAMgASgEImQKClN5bmNSZXN1bHQSNAoNY29udmVyc2F0aW9ucxgBIAMoCzIdLnRpZGluZ3MudjEuQ29udmVyc2F0aW9uU3RhdGUSDgoGY3Vyc29yGAIgASgEEhAKCGhhc19tb3JlGAMgASgIIk8KC1B1bGxSZXF1ZXN0Eg8KB2NvbnZfaWQYASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDgoGdG9fc2VxGAMgASgEEg0KBWxpbWl0GAQgASgNImcKClB1bGxSZXN1bHQSDwoHY29udl9pZBgBIAEoCRIlCghtZXNzYWdlcxgCIAMoCzITLnRpZGluZ3MudjEuTWVzc2FnZRIQCghoYXNfbW9yZRgDIAEoCBIPCgdtYXhfc2VxGAQgASgEIisKC0RlbGl2ZXJ5QWNrEg8KB2NvbnZfaWQYASABKAkSCwoDc2VxGAIgASgEIhsKBFBpbmcSEwoLY2xpZW50X3RpbWUYASABKAMiMAoEUG9uZxITCgtjbGllbnRfdGltZRgBIAEoAxITCgtzZXJ2ZXJfdGltZRgCIAEoAyJ+CgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSGwoTZXhwZWN0ZWRfc2VuZGVyX3NlcRgDIAEoBBIRCglyZXRyeWFibGUYBCABKAgSDwoHY29udl9pZBgFIAEoCRIVCg1jbGllbnRfbXNnX2lkGAYgASgJYgZwcm90bzM", [file_tidings_v1_message]);
+  fileDesc("ChZ0aWRpbmdzL3YxL2ZyYW1lLnByb3RvEgp0aWRpbmdzLnYxIo4FCgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEgsKA3JpZBgCIAEoDRImCgd3ZWxjb21lGAogASgLMhMudGlkaW5ncy52MS5XZWxjb21lSAASJwoEc2VuZBgLIAEoCzIXLnRpZGluZ3MudjEuU2VuZFJlcXVlc3RIABInCghzZW5kX2FjaxgMIAEoCzITLnRpZGluZ3MudjEuU2VuZEFja0gAEiAKBHB1c2gYDSABKAsyEC50aWRpbmdzLnYxLlB1c2hIABInCgRzeW5jGA4gASgLMhcudGlkaW5ncy52MS5TeW5jUmVxdWVzdEgAEi0KC3N5bmNfcmVzdWx0GA8gASgLMhYudGlkaW5ncy52MS5TeW5jUmVzdWx0SAASJwoEcHVsbBgQIAEoCzIXLnRpZGluZ3MudjEuUHVsbFJlcXVlc3RIABItCgtwdWxsX3Jlc3VsdBgRIAEoCzIWLnRpZGluZ3MudjEuUHVsbFJlc3VsdEgAEi8KDGRlbGl2ZXJ5X2FjaxgSIAEoCzIXLnRpZGluZ3MudjEuRGVsaXZlcnlBY2tIABIgCgRwaW5nGBMgASgLMhAudGlkaW5ncy52MS5QaW5nSAASIAoEcG9uZxgUIAEoCzIQLnRpZGluZ3MudjEuUG9uZ0gAEiIKBWVycm9yGBUgASgLMhEudGlkaW5ncy52MS5FcnJvckgAEiIKBWhlbGxvGBYgASgLMhEudGlkaW5ncy52MS5IZWxsb0gAEicKBGNvbnYYFyABKAsyFy50aWRpbmdzLnYxLkNvbnZSZXF1ZXN0SAASLQoLY29udl9yZXN1bHQYGCABKAsyFi50aWRpbmdzLnYxLkNvbnZSZXN1bHRIAEIGCgRib2R5IikKBUhlbGxvEgsKA3NkaxgBIAEoCRITCgtzZGtfdmVyc2lvbhgCIAEoCSKuAQoHV2VsY29tZRIPCgdhcHBfa2V5GAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhUKDWNvbm5lY3Rpb25faWQYBCABKAkSEwoLc2VydmVyX3RpbWUYBSABKAMSFwoPbWF4X2ZyYW1lX2J5dGVzGAYgASgNEhgKEHBpbmdfaW50ZXJ2YWxfbXMYByABKA0SDwoHbm9kZV9pZBgIIAEoCSKJAQoLU2VuZFJlcXVlc3QSDwoHY29udl9pZBgBIAEoCRIVCg1jbGllbnRfbXNnX2lkGAIgASgJEhIKCnNlbmRlcl9zZXEYAyABKAQSDAoEdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMEg0KBWZsYWdzGAYgASgNEhAKCHByaW9yaXR5GAcgASgNIo8BCgdTZW5kQWNrEg8KB2NvbnZfaWQYASABKAkSFQoNY2xpZW50X21zZ19pZBgCIAEoCRISCgpzZW5kZXJfc2VxGAMgASgEEg4KBm1zZ19pZBgEIAEoCRILCgNzZXEYBSABKAQSCgoCdHMYBiABKAMSEQoJZHVwbGljYXRlGAcgASgIEgwKBHNoZWQYCCABKAgiSwoLQ29udlJlcXVlc3QSDwoHY29udl9pZBgBIAEoCRIKCgJvcBgCIAEoCRIMCgRhcmdzGAMgASgJEhEKCWFmdGVyX3NlcRgEIAEoBCJlCgpDb252UmVzdWx0Eg8KB2NvbnZfaWQYASABKAkSDgoGcmVzdWx0GAIgASgJEiUKCG1lc3NhZ2VzGAMgAygLMhMudGlkaW5ncy52MS5NZXNzYWdlEg8KB21heF9zZXEYBCABKAQiLAoEUHVzaBIkCgdtZXNzYWdlGAEgASgLMhMudGlkaW5ncy52MS5NZXNzYWdlIiwKC1N5bmNSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoBBINCgVsaW1pdBgCIAEoDSJGChFDb252ZXJzYXRpb25TdGF0ZRIPCgdjb252X2lkGAEgASgJEg8KB21heF9zZXEYAiABKAQSDwoHdmVyc2lvbhgDIAEoBCJkCgpTeW5jUmVzdWx0EjQKDWNvbnZlcnNhdGlvbnMYASADKAsyHS50aWRpbmdzLnYxLkNvbnZlcnNhdGlvblN0YXRlEg4KBmN1cnNvchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCJPCgtQdWxsUmVxdWVzdBIPCgdjb252X2lkGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEg4KBnRvX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDSJnCgpQdWxsUmVzdWx0Eg8KB2NvbnZfaWQYASABKAkSJQoIbWVzc2FnZXMYAiADKAsyEy50aWRpbmdzLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAyABKAgSDwoHbWF4X3NlcRgEIAEoBCIrCgtEZWxpdmVyeUFjaxIPCgdjb252X2lkGAEgASgJEgsKA3NlcRgCIAEoBCIbCgRQaW5nEhMKC2NsaWVudF90aW1lGAEgASgDIjAKBFBvbmcSEwoLY2xpZW50X3RpbWUYASABKAMSEwoLc2VydmVyX3RpbWUYAiABKAMifgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhsKE2V4cGVjdGVkX3NlbmRlcl9zZXEYAyABKAQSEQoJcmV0cnlhYmxlGAQgASgIEg8KB2NvbnZfaWQYBSABKAkSFQoNY2xpZW50X21zZ19pZBgGIAEoCWIGcHJvdG8z", [file_tidings_v1_message]);
 
 /**
  * Frame is the envelope of every message on the wire.
@@ -122,6 +122,20 @@ export type Frame = Message<"tidings.v1.Frame"> & {
      */
     value: Hello;
     case: "hello";
+  } | {
+    /**
+     * Group and chatroom operations (ConvRequest below).
+     *
+     * @generated from field: tidings.v1.ConvRequest conv = 23;
+     */
+    value: ConvRequest;
+    case: "conv";
+  } | {
+    /**
+     * @generated from field: tidings.v1.ConvResult conv_result = 24;
+     */
+    value: ConvResult;
+    case: "convResult";
   } | { case: undefined; value?: undefined };
 };
 
@@ -263,6 +277,14 @@ export type SendRequest = Message<"tidings.v1.SendRequest"> & {
    * @generated from field: uint32 flags = 6;
    */
   flags: number;
+
+  /**
+   * Chatrooms: 0 normal, 1 low, 2 high. Under overload low is shed first,
+   * high never; other conversations ignore it.
+   *
+   * @generated from field: uint32 priority = 7;
+   */
+  priority: number;
 };
 
 /**
@@ -314,6 +336,14 @@ export type SendAck = Message<"tidings.v1.SendAck"> & {
    * @generated from field: bool duplicate = 7;
    */
   duplicate: boolean;
+
+  /**
+   * Chatrooms: the message took its seq but was shed under overload; members
+   * see a marker covering it instead.
+   *
+   * @generated from field: bool shed = 8;
+   */
+  shed: boolean;
 };
 
 /**
@@ -322,6 +352,88 @@ export type SendAck = Message<"tidings.v1.SendAck"> & {
  */
 export const SendAckSchema: GenMessage<SendAck> = /*@__PURE__*/
   messageDesc(file_tidings_v1_frame, 4);
+
+/**
+ * ConvRequest manages a group (conv_id g:<id>) or a chatroom (r:<id>): one
+ * frame for every operation, named by op, with JSON arguments. Group ops:
+ * create, dismiss, add, remove, leave, transfer, role, mute, mute_all, info,
+ * members. Room ops: join, leave, kick, ban, unban, mute, info,
+ * set_attrs, delete_attrs, destroy. See docs/groups-and-rooms.md.
+ *
+ * @generated from message tidings.v1.ConvRequest
+ */
+export type ConvRequest = Message<"tidings.v1.ConvRequest"> & {
+  /**
+   * @generated from field: string conv_id = 1;
+   */
+  convId: string;
+
+  /**
+   * @generated from field: string op = 2;
+   */
+  op: string;
+
+  /**
+   * JSON object of the op's arguments; empty for none.
+   *
+   * @generated from field: string args = 3;
+   */
+  args: string;
+
+  /**
+   * Room join: resend what came after this seq (from the recent window).
+   *
+   * @generated from field: uint64 after_seq = 4;
+   */
+  afterSeq: bigint;
+};
+
+/**
+ * Describes the message tidings.v1.ConvRequest.
+ * Use `create(ConvRequestSchema)` to create a new message.
+ */
+export const ConvRequestSchema: GenMessage<ConvRequest> = /*@__PURE__*/
+  messageDesc(file_tidings_v1_frame, 5);
+
+/**
+ * ConvResult answers a ConvRequest.
+ *
+ * @generated from message tidings.v1.ConvResult
+ */
+export type ConvResult = Message<"tidings.v1.ConvResult"> & {
+  /**
+   * @generated from field: string conv_id = 1;
+   */
+  convId: string;
+
+  /**
+   * JSON object of the op's result.
+   *
+   * @generated from field: string result = 2;
+   */
+  result: string;
+
+  /**
+   * Room join: recent messages (or those after after_seq), oldest first.
+   *
+   * @generated from field: repeated tidings.v1.Message messages = 3;
+   */
+  messages: Message$1[];
+
+  /**
+   * Room join: newest seq of the room.
+   *
+   * @generated from field: uint64 max_seq = 4;
+   */
+  maxSeq: bigint;
+};
+
+/**
+ * Describes the message tidings.v1.ConvResult.
+ * Use `create(ConvResultSchema)` to create a new message.
+ */
+export const ConvResultSchema: GenMessage<ConvResult> = /*@__PURE__*/
+  messageDesc(file_tidings_v1_frame, 6);
 
 /**
  * Push carries one stored message to an online device.
@@ -340,7 +452,7 @@ export type Push = Message<"tidings.v1.Push"> & {
  * Use `create(PushSchema)` to create a new message.
  */
 export const PushSchema: GenMessage<Push> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 5);
+  messageDesc(file_tidings_v1_frame, 7);
 
 /**
  * SyncRequest asks which conversations changed since a cursor.
@@ -368,7 +480,7 @@ export type SyncRequest = Message<"tidings.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 6);
+  messageDesc(file_tidings_v1_frame, 8);
 
 /**
  * ConversationState is one entry of a user's change index.
@@ -397,7 +509,7 @@ export type ConversationState = Message<"tidings.v1.ConversationState"> & {
  * Use `create(ConversationStateSchema)` to create a new message.
  */
 export const ConversationStateSchema: GenMessage<ConversationState> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 7);
+  messageDesc(file_tidings_v1_frame, 9);
 
 /**
  * @generated from message tidings.v1.SyncResult
@@ -426,7 +538,7 @@ export type SyncResult = Message<"tidings.v1.SyncResult"> & {
  * Use `create(SyncResultSchema)` to create a new message.
  */
 export const SyncResultSchema: GenMessage<SyncResult> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 8);
+  messageDesc(file_tidings_v1_frame, 10);
 
 /**
  * PullRequest reads a seq range of one conversation.
@@ -464,7 +576,7 @@ export type PullRequest = Message<"tidings.v1.PullRequest"> & {
  * Use `create(PullRequestSchema)` to create a new message.
  */
 export const PullRequestSchema: GenMessage<PullRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 9);
+  messageDesc(file_tidings_v1_frame, 11);
 
 /**
  * @generated from message tidings.v1.PullResult
@@ -498,7 +610,7 @@ export type PullResult = Message<"tidings.v1.PullResult"> & {
  * Use `create(PullResultSchema)` to create a new message.
  */
 export const PullResultSchema: GenMessage<PullResult> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 10);
+  messageDesc(file_tidings_v1_frame, 12);
 
 /**
  * DeliveryAck says the device has everything up to seq (cumulative).
@@ -523,7 +635,7 @@ export type DeliveryAck = Message<"tidings.v1.DeliveryAck"> & {
  * Use `create(DeliveryAckSchema)` to create a new message.
  */
 export const DeliveryAckSchema: GenMessage<DeliveryAck> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 11);
+  messageDesc(file_tidings_v1_frame, 13);
 
 /**
  * @generated from message tidings.v1.Ping
@@ -540,7 +652,7 @@ export type Ping = Message<"tidings.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 12);
+  messageDesc(file_tidings_v1_frame, 14);
 
 /**
  * @generated from message tidings.v1.Pong
@@ -562,7 +674,7 @@ export type Pong = Message<"tidings.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 13);
+  messageDesc(file_tidings_v1_frame, 15);
 
 /**
  * Error answers a request that failed, or announces why the server closes.
@@ -615,5 +727,5 @@ export type Error = Message<"tidings.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 14);
+  messageDesc(file_tidings_v1_frame, 16);
 

@@ -10,7 +10,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tidings/v1/message.proto.
  */
 export const file_tidings_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chh0aWRpbmdzL3YxL21lc3NhZ2UucHJvdG8SCnRpZGluZ3MudjEisgEKB01lc3NhZ2USDwoHY29udl9pZBgBIAEoCRILCgNzZXEYAiABKAQSDgoGbXNnX2lkGAMgASgJEhEKCXNlbmRlcl9pZBgEIAEoCRIVCg1zZW5kZXJfZGV2aWNlGAUgASgJEhUKDWNsaWVudF9tc2dfaWQYBiABKAkSDAoEdHlwZRgHIAEoCRIPCgdjb250ZW50GAggASgMEgoKAnRzGAkgASgDEg0KBWZsYWdzGAogASgNYgZwcm90bzM");
+  fileDesc("Chh0aWRpbmdzL3YxL21lc3NhZ2UucHJvdG8SCnRpZGluZ3MudjEixQEKB01lc3NhZ2USDwoHY29udl9pZBgBIAEoCRILCgNzZXEYAiABKAQSDgoGbXNnX2lkGAMgASgJEhEKCXNlbmRlcl9pZBgEIAEoCRIVCg1zZW5kZXJfZGV2aWNlGAUgASgJEhUKDWNsaWVudF9tc2dfaWQYBiABKAkSDAoEdHlwZRgHIAEoCRIPCgdjb250ZW50GAggASgMEgoKAnRzGAkgASgDEg0KBWZsYWdzGAogASgNEhEKCWNvdmVyc190bxgLIAEoBGIGcHJvdG8z");
 
 /**
  * Message is one entry of a conversation's seq stream.
@@ -73,6 +73,15 @@ export type Message = Message$1<"tidings.v1.Message"> & {
    * @generated from field: uint32 flags = 10;
    */
   flags: number;
+
+  /**
+   * A marker standing for the seqs seq..covers_to that were skipped
+   * (chatroom overload or a reconnect older than the recent window); 0 for
+   * an ordinary message.
+   *
+   * @generated from field: uint64 covers_to = 11;
+   */
+  coversTo: bigint;
 };
 
 /**
