@@ -23,5 +23,26 @@ export {
   DEFAULT_MAX_CONTENT_BYTES,
   MAX_ID_LENGTH,
 } from './limits.ts';
+export {
+  SECURE_SUBPROTOCOL,
+  RECORD_VERSION,
+  RECORD_HEADER_BYTES,
+  RECORD_TAG_BYTES,
+  SECURE_KEY_BYTES,
+  DIRECTION_SECRET_BYTES,
+  KEY_LABELS,
+  secureTranscript,
+  secureSalt,
+  keyInfo,
+  isKeyLength,
+  isAllZero,
+  writeRecordHeader,
+  readRecordCounter,
+  checkRecordHeader,
+  packFrames,
+  unpackFrames,
+  parseServerKey,
+} from './secure.ts';
+export type { TranscriptParts } from './secure.ts';
 export * from './gen/tidings/v1/frame_pb.ts';
 export * from './gen/tidings/v1/message_pb.ts';

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tidings/v1/frame.proto.
  */
 export const file_tidings_v1_frame: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aWRpbmdzL3YxL2ZyYW1lLnByb3RvEgp0aWRpbmdzLnYxIo4FCgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEgsKA3JpZBgCIAEoDRImCgd3ZWxjb21lGAogASgLMhMudGlkaW5ncy52MS5XZWxjb21lSAASJwoEc2VuZBgLIAEoCzIXLnRpZGluZ3MudjEuU2VuZFJlcXVlc3RIABInCghzZW5kX2FjaxgMIAEoCzITLnRpZGluZ3MudjEuU2VuZEFja0gAEiAKBHB1c2gYDSABKAsyEC50aWRpbmdzLnYxLlB1c2hIABInCgRzeW5jGA4gASgLMhcudGlkaW5ncy52MS5TeW5jUmVxdWVzdEgAEi0KC3N5bmNfcmVzdWx0GA8gASgLMhYudGlkaW5ncy52MS5TeW5jUmVzdWx0SAASJwoEcHVsbBgQIAEoCzIXLnRpZGluZ3MudjEuUHVsbFJlcXVlc3RIABItCgtwdWxsX3Jlc3VsdBgRIAEoCzIWLnRpZGluZ3MudjEuUHVsbFJlc3VsdEgAEi8KDGRlbGl2ZXJ5X2FjaxgSIAEoCzIXLnRpZGluZ3MudjEuRGVsaXZlcnlBY2tIABIgCgRwaW5nGBMgASgLMhAudGlkaW5ncy52MS5QaW5nSAASIAoEcG9uZxgUIAEoCzIQLnRpZGluZ3MudjEuUG9uZ0gAEiIKBWVycm9yGBUgASgLMhEudGlkaW5ncy52MS5FcnJvckgAEiIKBWhlbGxvGBYgASgLMhEudGlkaW5ncy52MS5IZWxsb0gAEicKBGNvbnYYFyABKAsyFy50aWRpbmdzLnYxLkNvbnZSZXF1ZXN0SAASLQoLY29udl9yZXN1bHQYGCABKAsyFi50aWRpbmdzLnYxLkNvbnZSZXN1bHRIAEIGCgRib2R5IikKBUhlbGxvEgsKA3NkaxgBIAEoCRITCgtzZGtfdmVyc2lvbhgCIAEoCSKuAQoHV2VsY29tZRIPCgdhcHBfa2V5GAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhUKDWNvbm5lY3Rpb25faWQYBCABKAkSEwoLc2VydmVyX3RpbWUYBSABKAMSFwoPbWF4X2ZyYW1lX2J5dGVzGAYgASgNEhgKEHBpbmdfaW50ZXJ2YWxfbXMYByABKA0SDwoHbm9kZV9pZBgIIAEoCSKJAQoLU2VuZFJlcXVlc3QSDwoHY29udl9pZBgBIAEoCRIVCg1jbGllbnRfbXNnX2lkGAIgASgJEhIKCnNlbmRlcl9zZXEYAyABKAQSDAoEdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMEg0KBWZsYWdzGAYgASgNEhAKCHByaW9yaXR5GAcgASgNIo8BCgdTZW5kQWNrEg8KB2NvbnZfaWQYASABKAkSFQoNY2xpZW50X21zZ19pZBgCIAEoCRISCgpzZW5kZXJfc2VxGAMgASgEEg4KBm1zZ19pZBgEIAEoCRILCgNzZXEYBSABKAQSCgoCdHMYBiABKAMSEQoJZHVwbGljYXRlGAcgASgIEgwKBHNoZWQYCCABKAgiSwoLQ29udlJlcXVlc3QSDwoHY29udl9pZBgBIAEoCRIKCgJvcBgCIAEoCRIMCgRhcmdzGAMgASgJEhEKCWFmdGVyX3NlcRgEIAEoBCJlCgpDb252UmVzdWx0Eg8KB2NvbnZfaWQYASABKAkSDgoGcmVzdWx0GAIgASgJEiUKCG1lc3NhZ2VzGAMgAygLMhMudGlkaW5ncy52MS5NZXNzYWdlEg8KB21heF9zZXEYBCABKAQiLAoEUHVzaBIkCgdtZXNzYWdlGAEgASgLMhMudGlkaW5ncy52MS5NZXNzYWdlIiwKC1N5bmNSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoBBINCgVsaW1pdBgCIAEoDSJGChFDb252ZXJzYXRpb25TdGF0ZRIPCgdjb252X2lkGAEgASgJEg8KB21heF9zZXEYAiABKAQSDwoHdmVyc2lvbhgDIAEoBCJkCgpTeW5jUmVzdWx0EjQKDWNvbnZlcnNhdGlvbnMYASADKAsyHS50aWRpbmdzLnYxLkNvbnZlcnNhdGlvblN0YXRlEg4KBmN1cnNvchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCJPCgtQdWxsUmVxdWVzdBIPCgdjb252X2lkGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEg4KBnRvX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDSJnCgpQdWxsUmVzdWx0Eg8KB2NvbnZfaWQYASABKAkSJQoIbWVzc2FnZXMYAiADKAsyEy50aWRpbmdzLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAyABKAgSDwoHbWF4X3NlcRgEIAEoBCIrCgtEZWxpdmVyeUFjaxIPCgdjb252X2lkGAEgASgJEgsKA3NlcRgCIAEoBCIbCgRQaW5nEhMKC2NsaWVudF90aW1lGAEgASgDIjAKBFBvbmcSEwoLY2xpZW50X3RpbWUYASABKAMSEwoLc2VydmVyX3RpbWUYAiABKAMifgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhsKE2V4cGVjdGVkX3NlbmRlcl9zZXEYAyABKAQSEQoJcmV0cnlhYmxlGAQgASgIEg8KB2NvbnZfaWQYBSABKAkSFQoNY2xpZW50X21zZ19pZBgGIAEoCWIGcHJvdG8z", [file_tidings_v1_message]);
+  fileDesc("ChZ0aWRpbmdzL3YxL2ZyYW1lLnByb3RvEgp0aWRpbmdzLnYxIvQFCgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEgsKA3JpZBgCIAEoDRImCgd3ZWxjb21lGAogASgLMhMudGlkaW5ncy52MS5XZWxjb21lSAASJwoEc2VuZBgLIAEoCzIXLnRpZGluZ3MudjEuU2VuZFJlcXVlc3RIABInCghzZW5kX2FjaxgMIAEoCzITLnRpZGluZ3MudjEuU2VuZEFja0gAEiAKBHB1c2gYDSABKAsyEC50aWRpbmdzLnYxLlB1c2hIABInCgRzeW5jGA4gASgLMhcudGlkaW5ncy52MS5TeW5jUmVxdWVzdEgAEi0KC3N5bmNfcmVzdWx0GA8gASgLMhYudGlkaW5ncy52MS5TeW5jUmVzdWx0SAASJwoEcHVsbBgQIAEoCzIXLnRpZGluZ3MudjEuUHVsbFJlcXVlc3RIABItCgtwdWxsX3Jlc3VsdBgRIAEoCzIWLnRpZGluZ3MudjEuUHVsbFJlc3VsdEgAEi8KDGRlbGl2ZXJ5X2FjaxgSIAEoCzIXLnRpZGluZ3MudjEuRGVsaXZlcnlBY2tIABIgCgRwaW5nGBMgASgLMhAudGlkaW5ncy52MS5QaW5nSAASIAoEcG9uZxgUIAEoCzIQLnRpZGluZ3MudjEuUG9uZ0gAEiIKBWVycm9yGBUgASgLMhEudGlkaW5ncy52MS5FcnJvckgAEiIKBWhlbGxvGBYgASgLMhEudGlkaW5ncy52MS5IZWxsb0gAEicKBGNvbnYYFyABKAsyFy50aWRpbmdzLnYxLkNvbnZSZXF1ZXN0SAASLQoLY29udl9yZXN1bHQYGCABKAsyFi50aWRpbmdzLnYxLkNvbnZSZXN1bHRIABIvCgxzZWN1cmVfaGVsbG8YKCABKAsyFy50aWRpbmdzLnYxLlNlY3VyZUhlbGxvSAASMwoOc2VjdXJlX3dlbGNvbWUYKSABKAsyGS50aWRpbmdzLnYxLlNlY3VyZVdlbGNvbWVIAEIGCgRib2R5IjgKBUhlbGxvEgsKA3NkaxgBIAEoCRITCgtzZGtfdmVyc2lvbhgCIAEoCRINCgV0b2tlbhgDIAEoCSI9CgtTZWN1cmVIZWxsbxIYChBjbGllbnRfZXBoZW1lcmFsGAEgASgMEhQKDGNsaWVudF9ub25jZRgCIAEoDCJ9Cg1TZWN1cmVXZWxjb21lEhgKEHNlcnZlcl9lcGhlbWVyYWwYASABKAwSFAoMc2VydmVyX25vbmNlGAIgASgMEhUKDWNvbm5lY3Rpb25faWQYAyABKAkSEgoKc2VydmVyX2tleRgEIAEoDBIRCglzaWduYXR1cmUYBSABKAwirgEKB1dlbGNvbWUSDwoHYXBwX2tleRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRIVCg1jb25uZWN0aW9uX2lkGAQgASgJEhMKC3NlcnZlcl90aW1lGAUgASgDEhcKD21heF9mcmFtZV9ieXRlcxgGIAEoDRIYChBwaW5nX2ludGVydmFsX21zGAcgASgNEg8KB25vZGVfaWQYCCABKAkiiQEKC1NlbmRSZXF1ZXN0Eg8KB2NvbnZfaWQYASABKAkSFQoNY2xpZW50X21zZ19pZBgCIAEoCRISCgpzZW5kZXJfc2VxGAMgASgEEgwKBHR5cGUYBCABKAkSDwoHY29udGVudBgFIAEoDBINCgVmbGFncxgGIAEoDRIQCghwcmlvcml0eRgHIAEoDSKPAQoHU2VuZEFjaxIPCgdjb252X2lkGAEgASgJEhUKDWNsaWVudF9tc2dfaWQYAiABKAkSEgoKc2VuZGVyX3NlcRgDIAEoBBIOCgZtc2dfaWQYBCABKAkSCwoDc2VxGAUgASgEEgoKAnRzGAYgASgDEhEKCWR1cGxpY2F0ZRgHIAEoCBIMCgRzaGVkGAggASgIIksKC0NvbnZSZXF1ZXN0Eg8KB2NvbnZfaWQYASABKAkSCgoCb3AYAiABKAkSDAoEYXJncxgDIAEoCRIRCglhZnRlcl9zZXEYBCABKAQiZQoKQ29udlJlc3VsdBIPCgdjb252X2lkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIlCghtZXNzYWdlcxgDIAMoCzITLnRpZGluZ3MudjEuTWVzc2FnZRIPCgdtYXhfc2VxGAQgASgEIiwKBFB1c2gSJAoHbWVzc2FnZRgBIAEoCzITLnRpZGluZ3MudjEuTWVzc2FnZSIsCgtTeW5jUmVxdWVzdBIOCgZjdXJzb3IYASABKAQSDQoFbGltaXQYAiABKA0iRgoRQ29udmVyc2F0aW9uU3RhdGUSDwoHY29udl9pZBgBIAEoCRIPCgdtYXhfc2VxGAIgASgEEg8KB3ZlcnNpb24YAyABKAQiZAoKU3luY1Jlc3VsdBI0Cg1jb252ZXJzYXRpb25zGAEgAygLMh0udGlkaW5ncy52MS5Db252ZXJzYXRpb25TdGF0ZRIOCgZjdXJzb3IYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiTwoLUHVsbFJlcXVlc3QSDwoHY29udl9pZBgBIAEoCRIQCghmcm9tX3NlcRgCIAEoBBIOCgZ0b19zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iZwoKUHVsbFJlc3VsdBIPCgdjb252X2lkGAEgASgJEiUKCG1lc3NhZ2VzGAIgAygLMhMudGlkaW5ncy52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAMgASgIEg8KB21heF9zZXEYBCABKAQiKwoLRGVsaXZlcnlBY2sSDwoHY29udl9pZBgBIAEoCRILCgNzZXEYAiABKAQiGwoEUGluZxITCgtjbGllbnRfdGltZRgBIAEoAyIwCgRQb25nEhMKC2NsaWVudF90aW1lGAEgASgDEhMKC3NlcnZlcl90aW1lGAIgASgDIn4KBUVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIbChNleHBlY3RlZF9zZW5kZXJfc2VxGAMgASgEEhEKCXJldHJ5YWJsZRgEIAEoCBIPCgdjb252X2lkGAUgASgJEhUKDWNsaWVudF9tc2dfaWQYBiABKAliBnByb3RvMw", [file_tidings_v1_message]);
 
 /**
  * Frame is the envelope of every message on the wire.
@@ -136,6 +136,20 @@ export type Frame = Message<"tidings.v1.Frame"> & {
      */
     value: ConvResult;
     case: "convResult";
+  } | {
+    /**
+     * Secure-session handshake (docs/protocol.md); numbered apart to leave 23+ to ordinary frames.
+     *
+     * @generated from field: tidings.v1.SecureHello secure_hello = 40;
+     */
+    value: SecureHello;
+    case: "secureHello";
+  } | {
+    /**
+     * @generated from field: tidings.v1.SecureWelcome secure_welcome = 41;
+     */
+    value: SecureWelcome;
+    case: "secureWelcome";
   } | { case: undefined; value?: undefined };
 };
 
@@ -147,9 +161,10 @@ export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
   messageDesc(file_tidings_v1_frame, 0);
 
 /**
- * Hello is the optional first frame of a client: what it is. Authentication
- * already happened at the WebSocket upgrade (the token travels in the
- * Sec-WebSocket-Protocol header), so Hello carries no credentials.
+ * Hello says what the client is. On a plaintext connection it is optional
+ * and carries no credentials (the token was checked at the WebSocket
+ * upgrade). On a secure session it is the first sealed frame of the client
+ * and carries the user token, so the token never travels outside the channel.
  *
  * @generated from message tidings.v1.Hello
  */
@@ -163,6 +178,13 @@ export type Hello = Message<"tidings.v1.Hello"> & {
    * @generated from field: string sdk_version = 2;
    */
   sdkVersion: string;
+
+  /**
+   * The user token (secure sessions only; ignored on plaintext connections).
+   *
+   * @generated from field: string token = 3;
+   */
+  token: string;
 };
 
 /**
@@ -171,6 +193,87 @@ export type Hello = Message<"tidings.v1.Hello"> & {
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
   messageDesc(file_tidings_v1_frame, 1);
+
+/**
+ * SecureHello opens a secure session: the first client message after the
+ * WebSocket opened with the tidings.v1.secure subprotocol, sent in the clear.
+ * See docs/protocol.md, "Secure session".
+ *
+ * @generated from message tidings.v1.SecureHello
+ */
+export type SecureHello = Message<"tidings.v1.SecureHello"> & {
+  /**
+   * The client's ephemeral X25519 public key (32 bytes).
+   *
+   * @generated from field: bytes client_ephemeral = 1;
+   */
+  clientEphemeral: Uint8Array;
+
+  /**
+   * 32 random bytes.
+   *
+   * @generated from field: bytes client_nonce = 2;
+   */
+  clientNonce: Uint8Array;
+};
+
+/**
+ * Describes the message tidings.v1.SecureHello.
+ * Use `create(SecureHelloSchema)` to create a new message.
+ */
+export const SecureHelloSchema: GenMessage<SecureHello> = /*@__PURE__*/
+  messageDesc(file_tidings_v1_frame, 2);
+
+/**
+ * SecureWelcome answers SecureHello, in the clear. After it, every message in
+ * both directions is a sealed record.
+ *
+ * @generated from message tidings.v1.SecureWelcome
+ */
+export type SecureWelcome = Message<"tidings.v1.SecureWelcome"> & {
+  /**
+   * The server's ephemeral X25519 public key (32 bytes).
+   *
+   * @generated from field: bytes server_ephemeral = 1;
+   */
+  serverEphemeral: Uint8Array;
+
+  /**
+   * 32 random bytes.
+   *
+   * @generated from field: bytes server_nonce = 2;
+   */
+  serverNonce: Uint8Array;
+
+  /**
+   * The connection id; bound into the transcript and the keys.
+   *
+   * @generated from field: string connection_id = 3;
+   */
+  connectionId: string;
+
+  /**
+   * The server's long-term Ed25519 public key (32 bytes). A client that pins
+   * the key checks it is the pinned one.
+   *
+   * @generated from field: bytes server_key = 4;
+   */
+  serverKey: Uint8Array;
+
+  /**
+   * Ed25519 signature by the long-term key over the transcript.
+   *
+   * @generated from field: bytes signature = 5;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message tidings.v1.SecureWelcome.
+ * Use `create(SecureWelcomeSchema)` to create a new message.
+ */
+export const SecureWelcomeSchema: GenMessage<SecureWelcome> = /*@__PURE__*/
+  messageDesc(file_tidings_v1_frame, 3);
 
 /**
  * Welcome is the first frame the server sends on an authenticated connection.
@@ -234,7 +337,7 @@ export type Welcome = Message<"tidings.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 2);
+  messageDesc(file_tidings_v1_frame, 4);
 
 /**
  * SendRequest stores one message in a conversation.
@@ -292,7 +395,7 @@ export type SendRequest = Message<"tidings.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 3);
+  messageDesc(file_tidings_v1_frame, 5);
 
 /**
  * SendAck is sent only after the message is committed to storage.
@@ -351,7 +454,7 @@ export type SendAck = Message<"tidings.v1.SendAck"> & {
  * Use `create(SendAckSchema)` to create a new message.
  */
 export const SendAckSchema: GenMessage<SendAck> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 4);
+  messageDesc(file_tidings_v1_frame, 6);
 
 /**
  * ConvRequest manages a group (conv_id g:<id>) or a chatroom (r:<id>): one
@@ -393,7 +496,7 @@ export type ConvRequest = Message<"tidings.v1.ConvRequest"> & {
  * Use `create(ConvRequestSchema)` to create a new message.
  */
 export const ConvRequestSchema: GenMessage<ConvRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 5);
+  messageDesc(file_tidings_v1_frame, 7);
 
 /**
  * ConvResult answers a ConvRequest.
@@ -433,7 +536,7 @@ export type ConvResult = Message<"tidings.v1.ConvResult"> & {
  * Use `create(ConvResultSchema)` to create a new message.
  */
 export const ConvResultSchema: GenMessage<ConvResult> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 6);
+  messageDesc(file_tidings_v1_frame, 8);
 
 /**
  * Push carries one stored message to an online device.
@@ -452,7 +555,7 @@ export type Push = Message<"tidings.v1.Push"> & {
  * Use `create(PushSchema)` to create a new message.
  */
 export const PushSchema: GenMessage<Push> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 7);
+  messageDesc(file_tidings_v1_frame, 9);
 
 /**
  * SyncRequest asks which conversations changed since a cursor.
@@ -480,7 +583,7 @@ export type SyncRequest = Message<"tidings.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 8);
+  messageDesc(file_tidings_v1_frame, 10);
 
 /**
  * ConversationState is one entry of a user's change index.
@@ -509,7 +612,7 @@ export type ConversationState = Message<"tidings.v1.ConversationState"> & {
  * Use `create(ConversationStateSchema)` to create a new message.
  */
 export const ConversationStateSchema: GenMessage<ConversationState> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 9);
+  messageDesc(file_tidings_v1_frame, 11);
 
 /**
  * @generated from message tidings.v1.SyncResult
@@ -538,7 +641,7 @@ export type SyncResult = Message<"tidings.v1.SyncResult"> & {
  * Use `create(SyncResultSchema)` to create a new message.
  */
 export const SyncResultSchema: GenMessage<SyncResult> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 10);
+  messageDesc(file_tidings_v1_frame, 12);
 
 /**
  * PullRequest reads a seq range of one conversation.
@@ -576,7 +679,7 @@ export type PullRequest = Message<"tidings.v1.PullRequest"> & {
  * Use `create(PullRequestSchema)` to create a new message.
  */
 export const PullRequestSchema: GenMessage<PullRequest> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 11);
+  messageDesc(file_tidings_v1_frame, 13);
 
 /**
  * @generated from message tidings.v1.PullResult
@@ -610,7 +713,7 @@ export type PullResult = Message<"tidings.v1.PullResult"> & {
  * Use `create(PullResultSchema)` to create a new message.
  */
 export const PullResultSchema: GenMessage<PullResult> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 12);
+  messageDesc(file_tidings_v1_frame, 14);
 
 /**
  * DeliveryAck says the device has everything up to seq (cumulative).
@@ -635,7 +738,7 @@ export type DeliveryAck = Message<"tidings.v1.DeliveryAck"> & {
  * Use `create(DeliveryAckSchema)` to create a new message.
  */
 export const DeliveryAckSchema: GenMessage<DeliveryAck> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 13);
+  messageDesc(file_tidings_v1_frame, 15);
 
 /**
  * @generated from message tidings.v1.Ping
@@ -652,7 +755,7 @@ export type Ping = Message<"tidings.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 14);
+  messageDesc(file_tidings_v1_frame, 16);
 
 /**
  * @generated from message tidings.v1.Pong
@@ -674,7 +777,7 @@ export type Pong = Message<"tidings.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 15);
+  messageDesc(file_tidings_v1_frame, 17);
 
 /**
  * Error answers a request that failed, or announces why the server closes.
@@ -727,5 +830,5 @@ export type Error = Message<"tidings.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_tidings_v1_frame, 16);
+  messageDesc(file_tidings_v1_frame, 18);
 
