@@ -16,6 +16,7 @@ import {
 } from './conformance-fixtures.ts';
 import { sendCases } from './conformance-sends.ts';
 import { apiCases } from './conformance-api.ts';
+import { webhookCases } from './conformance-webhooks.ts';
 import { groupCases } from './conformance-groups.ts';
 
 /**
@@ -100,6 +101,7 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
 
     sendCases(withStore);
     apiCases(withStore);
+    webhookCases(withStore);
     groupCases(withStore);
 
     withStore('change index - every member gets the new maxSeq with increasing versions', async (store) => {

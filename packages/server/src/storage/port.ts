@@ -105,6 +105,12 @@ export interface SendInput {
    * always set it for groups.
    */
   readonly group?: GroupSendRules;
+  /**
+   * Set when the app has message callbacks enabled: if this send is stored,
+   * an outbox entry for it ({@link WebhookEntry}, lane = convId, key = msgId)
+   * commits in the same transaction. Unset costs nothing.
+   */
+  readonly webhook?: boolean;
 }
 
 /** Roles in a group. */
@@ -267,6 +273,95 @@ export interface Store {
   /** Current members with userId > afterUserId, by userId, at most `limit`. */
   listGroupMembers(appKey: string, groupId: string, afterUserId: string, limit: number): Promise<GroupMember[]>;
 
+  /** An app's webhook settings, or undefined when never set. */
+  getWebhookConfig(appKey: string): Promise<WebhookConfig | undefined>;
+
+  /** Creates or replaces an app's webhook settings. */
+  setWebhookConfig(config: WebhookConfig): Promise<void>;
+
+  /** Adds callbacks to the outbox (status events; message events commit with their message). */
+  enqueueWebhooks(entries: readonly WebhookEnqueue[]): Promise<void>;
+
+  /**
+   * Leases up to `limit` due callbacks for delivery, at most one per lane:
+   * the lane's oldest entry that is not dead-lettered, when its `nextAt` <=
+   * `nowMs` and it is not leased by anyone until after `nowMs`. Each gets
+   * `leaseUntil` and `token`; two callers never hold the same entry at once,
+   * and a lane's next entry is only claimable once the previous one was
+   * completed or dead-lettered.
+   */
+  claimWebhooks(token: string, nowMs: number, leaseUntil: number, limit: number): Promise<WebhookEntry[]>;
+
+  /** Removes a delivered entry; false when `token` no longer holds its lease (nothing changes). */
+  completeWebhook(id: number, token: string): Promise<boolean>;
+
+  /**
+   * Records a failed attempt (attempts + 1, lease released): retried at
+   * `nextAt`, or dead-lettered when `dead`. No-op when `token` no longer holds the lease.
+   */
+  failWebhook(id: number, token: string, failure: { readonly nextAt: number; readonly error: string; readonly dead: boolean }): Promise<boolean>;
+
+  /** An app's dead-lettered entries with id > afterId, by id, at most `limit`. */
+  listWebhookDeadLetters(appKey: string, afterId: number, limit: number): Promise<WebhookEntry[]>;
+
+  /**
+   * Puts dead-lettered entries of the app (those in `ids`, or all when
+   * undefined) back in their lanes, due at `nowMs` with 0 attempts. Returns how many.
+   */
+  replayWebhookDeadLetters(appKey: string, ids: readonly number[] | undefined, nowMs: number): Promise<number>;
+
+  /** Entries of an app still waiting for delivery (not dead-lettered). */
+  countPendingWebhooks(appKey: string): Promise<number>;
+
   /** Flushes and releases everything. */
   close(): Promise<void>;
+}
+
+/** What an app's webhook receives. */
+export type WebhookEvent = 'message' | 'status';
+
+/** An app's webhook settings. */
+export interface WebhookConfig {
+  readonly appKey: string;
+  /** Where message and status callbacks are POSTed; '' for none. */
+  readonly url: string;
+  readonly events: readonly WebhookEvent[];
+  /** Delivery timeout of one callback, ms. */
+  readonly timeoutMs: number;
+  /** Attempts before an entry is dead-lettered. */
+  readonly maxAttempts: number;
+  /** An entry failing when older than this (ms) is dead-lettered. */
+  readonly maxAgeMs: number;
+  /** Pre-send hook URL; '' for none. */
+  readonly preSendUrl: string;
+  readonly preSendTimeoutMs: number;
+  /** When the pre-send hook times out or fails: true sends unchanged, false refuses the send. */
+  readonly failOpen: boolean;
+  readonly updatedAt: number;
+}
+
+/** A callback to add to the outbox. */
+export interface WebhookEnqueue {
+  readonly appKey: string;
+  /** Delivery order holds per lane: a conversation id, or `@status:<userId>`. */
+  readonly lane: string;
+  readonly event: WebhookEvent;
+  /** Message events: the message (the body is built from the stored row at delivery). */
+  readonly convId: string;
+  readonly seq: number;
+  /** Status events: the JSON body; '' for message events. */
+  readonly payload: string;
+  /** Same for every delivery attempt of this entry. */
+  readonly idempotencyKey: string;
+  readonly createdAt: number;
+}
+
+/** One callback in the outbox or the dead-letter list. */
+export interface WebhookEntry extends WebhookEnqueue {
+  /** Increasing in insertion order; order within a lane. */
+  readonly id: number;
+  readonly attempts: number;
+  readonly nextAt: number;
+  readonly lastError: string;
+  readonly dead: boolean;
 }

@@ -173,6 +173,45 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (app_key, group_id, user_id)
       );
     `,
+  },  {
+    name: 'webhooks: settings and outbox',
+    sql: `
+      CREATE TABLE webhook_configs (
+        app_key text PRIMARY KEY,
+        url text NOT NULL,
+        events text NOT NULL,
+        timeout_ms integer NOT NULL,
+        max_attempts integer NOT NULL,
+        max_age_ms bigint NOT NULL,
+        pre_send_url text NOT NULL,
+        pre_send_timeout_ms integer NOT NULL,
+        fail_open boolean NOT NULL,
+        updated_at bigint NOT NULL
+      );
+
+      -- Callbacks waiting for a 2xx, and the dead-letter list (dead). Within a
+      -- lane, delivery order is id order: message rows are inserted under the
+      -- conversation's row lock, so ids follow seqs across nodes.
+      CREATE TABLE webhook_outbox (
+        id bigserial PRIMARY KEY,
+        app_key text NOT NULL,
+        lane text NOT NULL,
+        event text NOT NULL,
+        conv_id text NOT NULL,
+        seq bigint NOT NULL,
+        payload text NOT NULL,
+        idempotency_key text NOT NULL,
+        created_at bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_at bigint NOT NULL,
+        lease_until bigint NOT NULL DEFAULT 0,
+        lease_token text NOT NULL DEFAULT '',
+        last_error text NOT NULL DEFAULT '',
+        dead boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX webhook_outbox_lanes ON webhook_outbox (app_key, lane, id) WHERE NOT dead;
+      CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_key, id) WHERE dead;
+    `,
   },
 ];
 

@@ -14,11 +14,12 @@
  */
 import pg from 'pg';
 import { TidingsError } from '@tidings/protocol';
-import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile } from '../port.ts';
+import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, WebhookConfig, WebhookEnqueue } from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { checkSchemaName, migrate } from './schema.ts';
 import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
 import { GROUP_SQL, toGroupRow, toMember } from './groups.ts';
+import { WEBHOOK_SQL, configValues, enqueueStored, insertValues, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -127,6 +128,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     try {
       await client.query('BEGIN');
       const outcomes = await commitBatch(client, batch);
+      await enqueueStored(client, batch, outcomes);
       await client.query('COMMIT');
       return outcomes;
     } catch (err) {
@@ -235,6 +237,35 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     listGroupMembers: async (appKey: string, groupId: string, afterUserId: string, limit: number) =>
       (await query(GROUP_SQL.pageMembers, [appKey, groupId, afterUserId, limit])).rows.map(toMember),
+
+    getWebhookConfig: async (appKey: string) => {
+      const row = (await query(WEBHOOK_SQL.getConfig, [appKey])).rows[0];
+      return row === undefined ? undefined : toWebhookConfig(row);
+    },
+
+    setWebhookConfig: async (config: WebhookConfig) => {
+      await query(WEBHOOK_SQL.setConfig, configValues(config));
+    },
+
+    enqueueWebhooks: async (entries: readonly WebhookEnqueue[]) => {
+      if (entries.length > 0) await query(WEBHOOK_SQL.insert, insertValues(entries));
+    },
+
+    claimWebhooks: async (token: string, nowMs: number, leaseUntil: number, limit: number) =>
+      (await query(WEBHOOK_SQL.claim, [nowMs, leaseUntil, token, limit])).rows.map(toWebhookEntry).sort((x, y) => x.id - y.id),
+
+    completeWebhook: async (id: number, token: string) => (await query(WEBHOOK_SQL.complete, [id, token])).rowCount === 1,
+
+    failWebhook: async (id: number, token: string, f: { readonly nextAt: number; readonly error: string; readonly dead: boolean }) =>
+      (await query(WEBHOOK_SQL.fail, [f.nextAt, f.error.slice(0, 500), f.dead, id, token])).rowCount === 1,
+
+    listWebhookDeadLetters: async (appKey: string, afterId: number, limit: number) =>
+      (await query(WEBHOOK_SQL.dead, [appKey, afterId, limit])).rows.map(toWebhookEntry),
+
+    replayWebhookDeadLetters: async (appKey: string, ids: readonly number[] | undefined, nowMs: number) =>
+      (await query(WEBHOOK_SQL.replay, [appKey, nowMs, ids ?? null])).rowCount ?? 0,
+
+    countPendingWebhooks: async (appKey: string) => ((await query(WEBHOOK_SQL.pending, [appKey])).rows[0]?.n as number | undefined) ?? 0,
 
     close: async () => {
       if (closed) return;

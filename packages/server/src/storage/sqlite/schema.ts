@@ -149,6 +149,44 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (app_key, group_id, user_id)
       ) STRICT, WITHOUT ROWID;
     `,
+  },  {
+    name: 'webhooks: settings and outbox',
+    sql: `
+      CREATE TABLE webhook_configs (
+        app_key TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        timeout_ms INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        max_age_ms INTEGER NOT NULL,
+        pre_send_url TEXT NOT NULL,
+        pre_send_timeout_ms INTEGER NOT NULL,
+        fail_open INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- Callbacks waiting for a 2xx, and the dead-letter list (dead = 1).
+      -- Delivery order within a lane is id order.
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        app_key TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        event TEXT NOT NULL,
+        conv_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        lease_token TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '',
+        dead INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX webhook_outbox_lanes ON webhook_outbox (dead, app_key, lane, id);
+      CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_key, dead, id);
+    `,
   },
 ];
 

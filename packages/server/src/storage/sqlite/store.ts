@@ -16,11 +16,22 @@
  */
 import { DatabaseSync } from 'node:sqlite';
 import { TidingsError } from '@tidings/protocol';
-import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, UserRecord } from '../port.ts';
+import type {
+  AppRecord,
+  ConversationChange,
+  SendInput,
+  SendOutcome,
+  Store,
+  UserProfile,
+  UserRecord,
+  WebhookConfig,
+  WebhookEnqueue,
+} from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { migrate } from './schema.ts';
 import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
+import { configValues, enqueueStored, insertEntry, prepareWebhookStatements, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
 
 /** Expired nonces are purged once every this many claims. */
 const NONCE_PURGE_EVERY = 256;
@@ -58,6 +69,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   }
   const s = prepareStatements(db);
   const g = prepareGroupStatements(db);
+  const w = prepareWebhookStatements(db);
   let closed = false;
   let claims = 0;
 
@@ -113,6 +125,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         s.begin.run();
         try {
           const outcomes = commitBatch(s, g, batch);
+          enqueueStored(w, batch, outcomes);
           s.commit.run();
           return outcomes;
         } catch (err) {
@@ -190,6 +203,51 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     listGroupMembers: (appKey: string, groupId: string, afterUserId: string, limit: number) =>
       use(() => g.pageMembers.all(appKey, groupId, afterUserId, limit).map(toMember)),
+
+    getWebhookConfig: (appKey: string) =>
+      use(() => {
+        const row = w.getConfig.get(appKey);
+        return row === undefined ? undefined : toWebhookConfig(row);
+      }),
+
+    setWebhookConfig: (config: WebhookConfig) =>
+      use(() => {
+        w.setConfig.run(...configValues(config));
+      }),
+
+    enqueueWebhooks: (entries: readonly WebhookEnqueue[]) =>
+      use(() => {
+        if (entries.length === 0) return;
+        s.begin.run();
+        try {
+          for (const e of entries) insertEntry(w, e);
+          s.commit.run();
+        } catch (err) {
+          if (db.isTransaction) s.rollback.run();
+          throw err;
+        }
+      }),
+
+    claimWebhooks: (token: string, nowMs: number, leaseUntil: number, limit: number) =>
+      use(() => w.claim.all(leaseUntil, token, nowMs, nowMs, limit).map(toWebhookEntry).sort((x, y) => x.id - y.id)),
+
+    completeWebhook: (id: number, token: string) => use(() => w.complete.run(id, token).changes === 1),
+
+    failWebhook: (id: number, token: string, f: { readonly nextAt: number; readonly error: string; readonly dead: boolean }) =>
+      use(() => w.fail.run(f.nextAt, f.error.slice(0, 500), f.dead ? 1 : 0, id, token).changes === 1),
+
+    listWebhookDeadLetters: (appKey: string, afterId: number, limit: number) =>
+      use(() => w.dead.all(appKey, afterId, limit).map(toWebhookEntry)),
+
+    replayWebhookDeadLetters: (appKey: string, ids: readonly number[] | undefined, nowMs: number) =>
+      use(() => {
+        if (ids === undefined) return Number(w.replayAll.run(nowMs, appKey).changes);
+        let n = 0;
+        for (const id of ids) n += Number(w.replayOne.run(nowMs, appKey, id).changes);
+        return n;
+      }),
+
+    countPendingWebhooks: (appKey: string) => use(() => (w.pending.get(appKey)?.n as number | undefined) ?? 0),
 
     close: async () => {
       if (closed) return;
