@@ -52,7 +52,7 @@ function setup(token: string | (() => Promise<string>) = 'tok') {
   const sockets: FakeSocket[] = [];
   const store = createMemoryStore();
   const client = createClient({
-    url: 'ws://x/ws', token, deviceId: 'd1', store, clock, backoff: { minMs: 100, maxMs: 100, random: () => 0.5 },
+    url: 'ws://x/ws', token, deviceId: 'd1', store, clock, secure: false, backoff: { minMs: 100, maxMs: 100, random: () => 0.5 },
     webSocket: (url, protocols) => {
       const s = new FakeSocket(url, protocols);
       sockets.push(s);

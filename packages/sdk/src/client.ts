@@ -1,4 +1,4 @@
-import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TidingsError, codeForClose, isErrorCode, isResumableClose, type ErrorCode, type SendAck, type Welcome } from '@tidings/protocol';
+import { parseServerKey, SECURE_SUBPROTOCOL, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TidingsError, codeForClose, isErrorCode, isResumableClose, type ErrorCode, type SendAck, type Welcome } from '@tidings/protocol';
 import { Backoff } from './backoff.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { DeliveryAcks } from './delivery-acks.ts';
@@ -12,7 +12,11 @@ import { Session, type SessionContext } from './session.ts';
 import type { ClientStore, OutboxEntry } from './store.ts';
 import { SyncPlanner } from './sync-planner.ts';
 import { ConversationTracker } from './tracker.ts';
-import { globalWebSocketFactory } from './transport.ts';
+import { globalWebSocketFactory, type WebSocketLike } from './transport.ts';
+import { SecureSocket } from './secure-socket.ts';
+
+const SDK_NAME = '@tidings/sdk';
+const SDK_VERSION = '0.1.0';
 
 /** Events of a {@link TidingsClient}. */
 /** A message accepted into the outbox, not yet acked. */
@@ -70,9 +74,13 @@ export class TidingsClient extends Emitter<ClientEvents> {
   private readonly urls: readonly string[];
   private urlIndex = 0;
 
+  private readonly pinned: Uint8Array | undefined;
+
   constructor(options: ClientOptions) {
     super();
     this.opts = options;
+    this.pinned = options.serverKey === undefined ? undefined : parseServerKey(options.serverKey);
+    if (options.serverKey !== undefined && !this.pinned) throw new TypeError('serverKey must be a 32-byte Ed25519 public key in base64 or base64url');
     this.urls = typeof options.url === 'string' ? [options.url] : options.url;
     if (this.urls.length === 0) throw new TypeError('url: at least one gateway URL is needed');
     this.clock = options.clock ?? systemClock;
@@ -187,7 +195,14 @@ export class TidingsClient extends Emitter<ClientEvents> {
     const url = `${base}${base.includes('?') ? '&' : '?'}device=${encodeURIComponent(this.device)}`;
     let session: Session;
     try {
-      const ws = (this.opts.webSocket ?? globalWebSocketFactory)(url, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.token]);
+      const factory = this.opts.webSocket ?? globalWebSocketFactory;
+      let ws: WebSocketLike;
+      if (this.opts.secure === false) ws = factory(url, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.token]);
+      else {
+        // The token goes inside the secure session, never into the upgrade request.
+        const options = { token: this.token, sdk: SDK_NAME, sdkVersion: SDK_VERSION, ...(this.pinned ? { pinned: this.pinned } : {}) };
+        ws = new SecureSocket(factory(url, [SECURE_SUBPROTOCOL]), options);
+      }
       session = new Session(ws, this.ctx);
     } catch (cause) {
       this.urlIndex++;

@@ -41,6 +41,18 @@ export interface ClientOptions {
   readonly syncIntervalMs?: number;
   /** Ping interval when the server names none, ms (default 25 000). */
   readonly pingIntervalMs?: number;
+  /**
+   * The server's long-term public key (base64 or base64url, printed by
+   * `tidings start` and in runtime.json as `serverKey`). Pin it: without it
+   * the secure session still encrypts, but an active man in the middle (say,
+   * a compromised TLS-terminating edge) could impersonate the server.
+   */
+  readonly serverKey?: string;
+  /**
+   * Secure session on (default). `false` speaks plaintext frames with the
+   * token in the upgrade; only servers with `secureSession: optional|off` accept it.
+   */
+  readonly secure?: boolean;
   /** Injected time source (tests). */
   readonly clock?: Clock;
   /** Injected WebSocket constructor (tests, other runtimes). */

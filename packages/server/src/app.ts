@@ -22,6 +22,8 @@ import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createApi } from './api/api.ts';
 import { assertProductionSecrets } from './config/secrets.ts';
+import { loadServerKey } from './secure/server-key.ts';
+import { tlsOf } from './http/tls.ts';
 
 /** What a running node tells its operator (also written to `<dataDir>/runtime.json`). */
 export interface RuntimeInfo {
@@ -34,6 +36,10 @@ export interface RuntimeInfo {
   readonly devApp?: Pick<AppRecord, 'appKey' | 'appSecret' | 'tokenKey'>;
   /** The operator credential generated for this run, in development mode without a configured one. */
   readonly operatorToken?: string;
+  /** The long-term Ed25519 public key (base64url) that signs secure-session handshakes: clients pin it (`serverKey`). */
+  readonly serverKey: string;
+  /** The secure-session setting in force. */
+  readonly secureSession: Config['secureSession'];
 }
 
 /** A running Tidings node. */
@@ -111,6 +117,7 @@ async function openBus(config: Config, log: Logger, nodeId: string): Promise<Bus
  */
 export async function startNode(config: Config, log: Logger, adapters: NodeAdapters = {}): Promise<TidingsNode> {
   mkdirSync(config.dataDir, { recursive: true });
+  const serverKey = loadServerKey(config.serverKeyFile, config.dataDir);
   const nodeId = `n${config.nodeId}`;
   const store = adapters.store ?? (await openStore(config, log));
   if (config.mode === 'production') {
@@ -172,7 +179,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       // The gateway needs the server this call creates, so it is bound late.
       disconnectUser: (appKey, userId, code) => gateway.closeUser(appKey, userId, code),
     },
-    (handler) => (server = createHttpServer(metrics, () => healthy, handler)),
+    (handler) => (server = createHttpServer(metrics, () => healthy, handler, tlsOf(config))),
   );
   const gateway = createGateway({
     server,
@@ -189,6 +196,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     now,
     onConnections: (n) => metrics.connections.set(n),
     onRejected: (code) => metrics.rejected.inc({ code }),
+    security: { mode: config.secureSession, key: serverKey, handshakeTimeoutMs: config.handshakeTimeoutMs },
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -201,16 +209,19 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   const info: RuntimeInfo = {
     pid: process.pid,
     port,
-    wsUrl: `ws://${host}:${port}/ws`,
-    httpUrl: `http://${host}:${port}`,
+    wsUrl: `${config.tlsCert ? 'wss' : 'ws'}://${host}:${port}/ws`,
+    httpUrl: `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`,
     nodeId,
     ...(devApp ? { devApp: { appKey: devApp.appKey, appSecret: devApp.appSecret, tokenKey: devApp.tokenKey } } : {}),
     ...(generatedOperatorToken ? { operatorToken: generatedOperatorToken } : {}),
+    serverKey: serverKey.publicKeyText,
+    secureSession: config.secureSession,
   };
   const runtimeFile = join(config.dataDir, 'runtime.json');
   writeFileSync(runtimeFile + '.tmp', JSON.stringify(info, null, 2), { mode: 0o600 });
   renameSync(runtimeFile + '.tmp', runtimeFile);
-  log.info({ wsUrl: info.wsUrl, nodeId, dataDir: config.dataDir }, 'listening');
+  log.info({ wsUrl: info.wsUrl, nodeId, dataDir: config.dataDir, serverKey: info.serverKey, secureSession: config.secureSession }, 'listening');
+  if (serverKey.generated) log.info({ path: serverKey.path }, 'generated the server key');
 
   let closing: Promise<void> | undefined;
   return {

@@ -35,6 +35,20 @@ export interface Config {
    */
   readonly operatorToken: string;
   /**
+   * Secure session on client connections (docs/protocol.md): `required`
+   * refuses plaintext clients (security.required), `optional` accepts both,
+   * `off` accepts plaintext only.
+   */
+  readonly secureSession: 'required' | 'optional' | 'off';
+  /** PKCS#8 PEM of the long-term Ed25519 key; empty: `<dataDir>/server-key.pem`, generated on first start. */
+  readonly serverKeyFile: string;
+  /** A secure connection not authenticated within this time is closed (security.handshake_failed). */
+  readonly handshakeTimeoutMs: number;
+  /** PEM certificate chain: with tlsKey, the node serves HTTPS and wss://. */
+  readonly tlsCert: string;
+  /** PEM private key of tlsCert. */
+  readonly tlsKey: string;
+  /**
    * 1 runs the node in cluster mode: PostgreSQL is the system of record and
    * NATS routes pushes between nodes; 0 is the embedded mode (SQLite, in-process bus).
    */
@@ -94,6 +108,16 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   },
   shutdownGraceMs: { kind: 'int', default: 5_000, min: 0, max: 600_000, doc: 'Graceful shutdown limit.' },
   operatorToken: { kind: 'string', default: '', doc: 'Operator credential for /v1/admin (at least 32 characters in production).' },
+  secureSession: {
+    kind: 'enum',
+    default: 'required',
+    values: ['required', 'optional', 'off'],
+    doc: 'Secure session on client connections: required, optional (plaintext allowed) or off.',
+  },
+  serverKeyFile: { kind: 'string', default: '', doc: 'Ed25519 private key (PKCS#8 PEM); empty: generated in the data dir.' },
+  handshakeTimeoutMs: { kind: 'int', default: 10_000, min: 100, max: 600_000, doc: 'Time to finish the secure handshake and authenticate.' },
+  tlsCert: { kind: 'string', default: '', doc: 'PEM certificate file; with tlsKey, serve HTTPS and wss://.' },
+  tlsKey: { kind: 'string', default: '', doc: 'PEM private key file of tlsCert.' },
   cluster: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: cluster mode on PostgreSQL and NATS; 0: embedded.' },
   postgresUrl: { kind: 'string', default: 'postgres://postgres@127.0.0.1:5432/tidings', doc: 'PostgreSQL URL (cluster mode).' },
   postgresSchema: { kind: 'string', default: 'tidings', doc: 'PostgreSQL schema (cluster mode).' },

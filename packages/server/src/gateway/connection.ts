@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Messaging } from '../services/messaging.ts';
 import { errorFrame } from '../services/replies.ts';
 import type { Session } from '../services/session.ts';
+import type { SecureChannel } from '../secure/channel.ts';
 
 /** What a connection needs from the node. */
 export interface ConnectionDeps {
@@ -15,6 +16,8 @@ export interface ConnectionDeps {
   readonly now: () => number;
   readonly onClose: (conn: Connection) => void;
   readonly onRejected?: (code: ErrorCode) => void;
+  /** The secure session's record layer; absent on a plaintext connection. */
+  readonly channel?: SecureChannel;
 }
 
 /**
@@ -32,6 +35,10 @@ export class Connection {
   private readonly log: Logger;
   private corked = false;
   private closing = false;
+  private readonly channel: SecureChannel | undefined;
+  /** Secure sessions: frames written this event-loop turn, sealed together into one record. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(ws: WebSocket, raw: Socket, session: Session, deps: ConnectionDeps) {
     this.ws = ws;
@@ -39,12 +46,14 @@ export class Connection {
     this.session = session;
     this.deps = deps;
     this.lastSeen = deps.now();
+    this.channel = deps.channel;
     this.log = deps.log.child({ conn: session.connectionId, app: session.appKey, user: session.userId, device: session.deviceId });
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => (this.lastSeen = this.deps.now()));
     ws.on('close', (code) => {
       this.closing = true;
       this.log.debug({ code }, 'connection closed');
+      this.deps.messaging.closed(this);
       this.deps.onClose(this);
     });
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
@@ -53,8 +62,18 @@ export class Connection {
   /** Writes one encoded frame; closes the connection if the client is not reading. */
   write(bytes: Uint8Array): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.ws.bufferedAmount + this.raw.writableLength > this.deps.sendBufferBytes) {
+    if (this.ws.bufferedAmount + this.raw.writableLength + this.pendingBytes > this.deps.sendBufferBytes) {
       this.close('conn.slow_consumer');
+      return;
+    }
+    if (this.channel) {
+      // One record per turn: the AEAD's fixed cost is paid once for every frame of the turn.
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+      if (!this.corked) {
+        this.corked = true;
+        process.nextTick(() => this.flushSealed());
+      }
       return;
     }
     if (!this.corked) {
@@ -68,6 +87,20 @@ export class Connection {
     this.ws.send(bytes, { binary: true });
   }
 
+  private flushSealed(): void {
+    this.corked = false;
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(this.channel!.seal(frames), { binary: true });
+  }
+
+  /** Feeds frames that arrived (already opened) before this connection existed, in order. */
+  feed(frames: readonly Uint8Array[]): void {
+    for (const f of frames) if (!this.closing) this.handleFrame(f);
+  }
+
   /** Sends a WebSocket ping; part of the node's heartbeat sweep. */
   ping(): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
@@ -78,7 +111,11 @@ export class Connection {
     if (this.closing) return;
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(errorFrame(0, code, message ? { message } : {}));
+      const announce = errorFrame(0, code, message ? { message } : {});
+      if (this.channel) {
+        this.pending.push(announce);
+        this.flushSealed();
+      } else this.ws.send(announce);
       this.ws.close(ERRORS[code].close || 4000, code);
     }
     // A client that never answers the close handshake must not hold the socket.
@@ -89,6 +126,13 @@ export class Connection {
     this.lastSeen = this.deps.now();
     if (this.closing) return;
     if (!isBinary) return this.reject('protocol.malformed_frame', 'text frames are not accepted');
+    if (!this.channel) return this.handleFrame(data);
+    const opened = this.channel.open(data);
+    if (!opened.ok) return this.reject(opened.code, opened.message);
+    for (const f of opened.frames) if (!this.closing) this.handleFrame(f);
+  }
+
+  private handleFrame(data: Uint8Array): void {
     const r = decodeFrame(data, this.deps.maxFrameBytes);
     if (!r.ok) return this.reject(r.code, r.message);
     this.dispatch(r.frame);
@@ -112,6 +156,9 @@ export class Connection {
         return this.guard(rid, m.sync(this, rid, body.value));
       case 'pull':
         return this.guard(rid, m.pull(this, rid, body.value));
+      case 'conv':
+        if (rid === 0) return this.reject('protocol.invalid_request', 'requests need a non-zero rid');
+        return this.guard(rid, m.conv(this, rid, body.value));
       case 'deliveryAck':
         return this.guard(0, m.delivered(this, body.value.convId, body.value.seq));
       case 'ping':

@@ -3,12 +3,22 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { encodeFrame, ERRORS, isValidId, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ErrorCode } from '@tidings/protocol';
+import { encodeFrame, ERRORS, isValidId, SECURE_SUBPROTOCOL, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ErrorCode } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
 import type { VerifyResult } from '../auth/tokens.ts';
 import type { Router } from '../router/router.ts';
 import type { Messaging } from '../services/messaging.ts';
 import { Connection } from './connection.ts';
+import type { SecureChannel } from '../secure/channel.ts';
+import type { ServerKey } from '../secure/server-key.ts';
+import { runSecureHandshake } from './secure-handshake.ts';
+
+/** Secure-session settings of the gateway. */
+export interface GatewaySecurity {
+  readonly mode: 'required' | 'optional' | 'off';
+  readonly key: ServerKey;
+  readonly handshakeTimeoutMs: number;
+}
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -26,6 +36,8 @@ export interface GatewayOptions {
   readonly now: () => number;
   readonly onConnections?: (count: number) => void;
   readonly onRejected?: (code: ErrorCode) => void;
+  /** Secure sessions; plaintext only when absent. */
+  readonly security?: GatewaySecurity;
 }
 
 /** The token a client presented: a `tidings.token.*` subprotocol entry or a Bearer header. */
@@ -37,6 +49,10 @@ function presentedToken(req: IncomingMessage): { token: string; offered: boolean
   return { token: auth.startsWith('Bearer ') ? auth.slice(7) : '', offered: true };
 }
 
+function offersSecure(req: IncomingMessage): boolean {
+  return (req.headers['sec-websocket-protocol'] ?? '').split(',').some((s) => s.trim() === SECURE_SUBPROTOCOL);
+}
+
 /**
  * The WebSocket gateway. The token is verified BEFORE the upgrade completes:
  * a rejected client gets a completed handshake that is closed at once with
@@ -44,12 +60,14 @@ function presentedToken(req: IncomingMessage): { token: string; offered: boolean
  * a refused handshake's status), and no connection state is ever created.
  */
 export function createGateway(o: GatewayOptions) {
+  const secureMode = o.security?.mode ?? 'off';
   const wss = new WebSocketServer({
     noServer: true,
     // ws enforces a hard cap; frames between maxFrameBytes and this get our own error frame.
     maxPayload: o.maxFrameBytes * 2,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    handleProtocols: (protocols) =>
+      protocols.has(SECURE_SUBPROTOCOL) && secureMode !== 'off' ? SECURE_SUBPROTOCOL : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false,
   });
   const connections = new Set<Connection>();
   let accepting = true;
@@ -70,53 +88,92 @@ export function createGateway(o: GatewayOptions) {
     const deviceId = url.searchParams.get('device') ?? '';
     if (!isValidId(deviceId)) return refuse(req, socket, head, 'protocol.invalid_request');
     const { token, offered } = presentedToken(req);
+    const connectionId = `${o.nodeId}-${randomBytes(6).toString('base64url')}`;
+    if (o.security && secureMode !== 'off' && offersSecure(req)) {
+      const security = o.security;
+      // A token presented at the upgrade is still checked early; the SDK sends it inside the channel instead.
+      let early: Extract<VerifyResult, { ok: true }> | undefined;
+      if (token) {
+        const v = await o.verify(token).catch((): VerifyResult => ({ ok: false, code: 'storage.unavailable' }));
+        if (!v.ok) return refuse(req, socket, head, v.code);
+        early = v;
+      }
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) =>
+        runSecureHandshake(ws, {
+          key: security.key,
+          connectionId,
+          timeoutMs: security.handshakeTimeoutMs,
+          maxFrameBytes: o.maxFrameBytes,
+          verify: o.verify,
+          ...(early ? { early } : {}),
+          rejected: (code) => o.onRejected?.(code),
+          done: (channel, verdict, backlog) => {
+            if (!accepting) {
+              o.onRejected?.('server.shutting_down');
+              return void ws.close(ERRORS['server.shutting_down'].close, 'server.shutting_down');
+            }
+            open(ws, socket as Socket, verdict.claims, deviceId, connectionId, channel).feed(backlog);
+          },
+        }),
+      );
+      return;
+    }
+    if (secureMode === 'required') return refuse(req, socket, head, offered ? 'security.required' : 'protocol.unsupported_version');
     if (!offered) return refuse(req, socket, head, 'protocol.unsupported_version');
     const verdict = await o.verify(token).catch(() => ({ ok: false, code: 'storage.unavailable' }) as const);
     if (!verdict.ok) return refuse(req, socket, head, verdict.code);
     if (socket.destroyed) return;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = {
-        appKey: verdict.claims.appKey,
-        userId: verdict.claims.userId,
-        deviceId,
-        connectionId: `${o.nodeId}-${randomBytes(6).toString('base64url')}`,
-      };
-      const conn = new Connection(ws, socket as Socket, session, {
-        messaging: o.messaging,
-        log: o.log,
-        maxFrameBytes: o.maxFrameBytes,
-        sendBufferBytes: o.sendBufferBytes,
-        now: o.now,
-        onClose: (c) => {
-          connections.delete(c);
-          o.router.detach(c);
-          o.onConnections?.(connections.size);
-        },
-        ...(o.onRejected ? { onRejected: o.onRejected } : {}),
-      });
-      connections.add(conn);
-      o.onConnections?.(connections.size);
-      const replaced = o.router.attach(conn);
-      if (replaced instanceof Connection) replaced.close('conn.replaced');
-      conn.write(
-        encodeFrame({
-          rid: 0,
-          body: {
-            case: 'welcome',
-            value: {
-              appKey: session.appKey,
-              userId: session.userId,
-              deviceId,
-              connectionId: session.connectionId,
-              serverTime: BigInt(o.now()),
-              maxFrameBytes: o.maxFrameBytes,
-              pingIntervalMs: o.pingIntervalMs,
-              nodeId: o.nodeId,
-            },
-          },
-        }),
-      );
+    wss.handleUpgrade(req, socket, head, (ws) => void open(ws, socket as Socket, verdict.claims, deviceId, connectionId));
+  }
+
+  /** An authenticated socket becomes a connection: attached to the router, welcomed. */
+  function open(
+    ws: WebSocket,
+    socket: Socket,
+    claims: { appKey: string; userId: string },
+    deviceId: string,
+    connectionId: string,
+    channel?: SecureChannel,
+  ): Connection {
+    const session = { appKey: claims.appKey, userId: claims.userId, deviceId, connectionId };
+    const conn = new Connection(ws, socket, session, {
+      messaging: o.messaging,
+      log: o.log,
+      maxFrameBytes: o.maxFrameBytes,
+      sendBufferBytes: o.sendBufferBytes,
+      now: o.now,
+      onClose: (c) => {
+        connections.delete(c);
+        o.router.detach(c);
+        o.onConnections?.(connections.size);
+      },
+      ...(o.onRejected ? { onRejected: o.onRejected } : {}),
+      ...(channel ? { channel } : {}),
     });
+    connections.add(conn);
+    o.onConnections?.(connections.size);
+    const replaced = o.router.attach(conn);
+    if (replaced instanceof Connection) replaced.close('conn.replaced');
+    conn.write(
+      encodeFrame({
+        rid: 0,
+        body: {
+          case: 'welcome',
+          value: {
+            appKey: session.appKey,
+            userId: session.userId,
+            deviceId,
+            connectionId,
+            serverTime: BigInt(o.now()),
+            maxFrameBytes: o.maxFrameBytes,
+            pingIntervalMs: o.pingIntervalMs,
+            nodeId: o.nodeId,
+          },
+        },
+      }),
+    );
+    return conn;
   }
 
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

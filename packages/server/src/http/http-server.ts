@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Metrics } from './metrics.ts';
+import type { TlsMaterial } from './tls.ts';
 
 /**
  * The plain HTTP side of a node: health and metrics; every other request
@@ -9,8 +11,9 @@ export function createHttpServer(
   metrics: Metrics,
   health: () => boolean,
   fallback?: (req: IncomingMessage, res: ServerResponse) => void,
+  tls?: TlsMaterial,
 ): Server {
-  return createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {
       const ok = health();
@@ -26,5 +29,6 @@ export function createHttpServer(
     }
     if (fallback) return fallback(req, res);
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'not_found' }));
-  });
+  };
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
 }
