@@ -56,9 +56,6 @@ export const ERRORS = {
   'send.muted': spec(403, 0, false, 'The sender is muted in this group or chatroom.'),
   'room.banned': spec(403, 0, false, 'The user is banned from this chatroom.'),
   'conv.exists': spec(409, 0, false, 'A group or chatroom with this id already exists.'),
-  'send.muted': spec(403, 0, false, 'The sender is muted in this group or chatroom.'),
-  'room.banned': spec(403, 0, false, 'The user is banned from this chatroom.'),
-  'conv.exists': spec(409, 0, false, 'A group or chatroom with this id already exists.'),
   'conv.invalid_id': spec(400, 0, false, 'The conversation id is not valid.'),
   'conv.not_found': spec(404, 0, false, 'The conversation does not exist.'),
   // secure session (docs/protocol.md, "Secure session")
