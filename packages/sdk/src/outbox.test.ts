@@ -107,3 +107,20 @@ test('outbox - persistence round trip restores entries and counters', async () =
   ]);
   assert.equal(again.add('g:x', 't', bytes('z')).entry.senderSeq, 4);
 });
+
+test('outbox - nextRetryAt names the earliest held entry, so a later hold is never stranded', async () => {
+  const store = createMemoryStore();
+  let now = 0;
+  const ob = new Outbox(store, { newId: ids(), now: () => now, retryDelayMs: 100 });
+  await ob.add('a', 't', bytes('1')).durable;
+  await ob.add('b', 't', bytes('2')).durable;
+  ob.takeSendable();
+  assert.equal(ob.nextRetryAt(), undefined);
+  ob.handleError('id1', 1, 'storage.unavailable', 0, true);
+  now = 50;
+  ob.handleError('id2', 1, 'storage.unavailable', 0, true);
+  assert.equal(ob.nextRetryAt(), 100);
+  now = 100;
+  assert.deepEqual(ob.takeSendable().map((e) => e.clientMsgId), ['id1']);
+  assert.equal(ob.nextRetryAt(), 150, 'the second hold still needs its own timer');
+});

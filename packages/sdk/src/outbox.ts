@@ -146,6 +146,14 @@ export class Outbox {
     return { kind: 'failed', entry: slot.entry };
   }
 
+  /** Earliest time an entry held for a retry becomes sendable, if one is held. */
+  nextRetryAt(): number | undefined {
+    const now = this.now();
+    let at: number | undefined;
+    for (const s of this.slots) if (s.holdUntil > now && (at === undefined || s.holdUntil < at)) at = s.holdUntil;
+    return at;
+  }
+
   /** Entries in send order. */
   entries(): OutboxEntry[] {
     return this.slots.map((s) => s.entry);

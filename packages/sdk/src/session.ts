@@ -65,6 +65,7 @@ export class Session {
   private ackTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private syncTimer: TimerHandle | undefined;
+  private retryAt = 0;
 
   constructor(ws: WebSocketLike, ctx: SessionContext) {
     this.ws = ws;
@@ -91,6 +92,9 @@ export class Session {
       const value = { convId: e.convId, clientMsgId: e.clientMsgId, senderSeq: BigInt(e.senderSeq), type: e.type, content: e.content, flags: e.flags };
       this.request({ kind: 'send', clientMsgId: e.clientMsgId, senderSeq: e.senderSeq }, { case: 'send', value });
     }
+    // Every held entry needs a timer: one armed for an earlier hold must not strand a later one.
+    const at = this.ctx.outbox.nextRetryAt();
+    if (at !== undefined) this.scheduleRetry(at);
   }
 
   /** Closes the socket; `closed` follows once it is down. */
@@ -234,7 +238,11 @@ export class Session {
   }
 
   private scheduleRetry(at: number): void {
-    if (this.retryTimer !== undefined) return;
+    if (this.retryTimer !== undefined) {
+      if (this.retryAt <= at) return;
+      this.ctx.clock.clearTimeout(this.retryTimer);
+    }
+    this.retryAt = at;
     this.retryTimer = this.ctx.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.flushOutbox();
