@@ -1,4 +1,4 @@
-import { parseServerKey, SECURE_SUBPROTOCOL, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TidingsError, codeForClose, isErrorCode, isResumableClose, type ErrorCode, type SendAck, type Welcome } from '@tidings/protocol';
+import { parseServerKey, SECURE_SUBPROTOCOL, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TidingsError, type ConvResult, codeForClose, isErrorCode, isResumableClose, type ErrorCode, type SendAck, type Welcome } from '@tidings/protocol';
 import { Backoff } from './backoff.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { DeliveryAcks } from './delivery-acks.ts';
@@ -17,6 +17,7 @@ import { SecureSocket } from './secure-socket.ts';
 
 const SDK_NAME = '@tidings/sdk';
 const SDK_VERSION = '0.1.0';
+import { GroupsManager } from './groups.ts';
 
 /** Events of a {@link TidingsClient}. */
 /** A message accepted into the outbox, not yet acked. */
@@ -52,6 +53,8 @@ interface Waiter {
 export class TidingsClient extends Emitter<ClientEvents> {
   /** The user id, known after the first welcome. */
   userId = '';
+  /** Group operations (create, add, remove, roles, mutes, info, members). */
+  readonly groups = new GroupsManager((c, op, args, after) => this.call(c, op, args, after));
   private device = '';
   private current: ClientState = 'idle';
   private readonly opts: ClientOptions;
@@ -148,6 +151,19 @@ export class TidingsClient extends Emitter<ClientEvents> {
     }
     this.session?.flushOutbox();
     return result;
+  }
+
+  /**
+   * Sends one group or chatroom operation once connected; resolves with the
+   * server's answer. Rejects with a `TidingsError` when refused, or
+   * `client.disconnected` when the connection ended before the answer.
+   */
+  async call(convId: string, op: string, args: Record<string, unknown> = {}, afterSeq = 0): Promise<ConvResult> {
+    await this.connect();
+    return new Promise<ConvResult>((resolve, reject) => {
+      if (!this.session) return reject(new ClientError('client.disconnected'));
+      this.session.call({ convId, op, args: JSON.stringify(args), afterSeq: BigInt(afterSeq) }, resolve, reject);
+    });
   }
 
   /**

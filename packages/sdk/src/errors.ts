@@ -9,7 +9,9 @@ export type ClientErrorCode =
   /** The server sent a frame the client could not decode. */
   | 'client.bad_frame'
   /** Getting a token from the token function failed. */
-  | 'client.token_failed';
+  | 'client.token_failed'
+  /** The connection ended before a group or room operation was answered; it may or may not have run. */
+  | 'client.disconnected';
 
 /**
  * A failure detected by the SDK itself. Server-reported failures arrive as

@@ -9,6 +9,8 @@ export { TidingsClient } from './client.ts';
 export type { ClientEvents, QueuedMessage } from './client.ts';
 export type { ClientOptions, ClientState, SendInput, SendResult, TokenSource } from './options.ts';
 export type { Message } from './message.ts';
+export { GroupsManager, groupConvId } from './groups.ts';
+export type { CreateGroupOptions, GroupInfo, GroupMemberInfo, GroupRole, ConvCall } from './groups.ts';
 export { ClientError } from './errors.ts';
 export type { ClientErrorCode, SdkError } from './errors.ts';
 export { createMemoryStore } from './memory-store.ts';

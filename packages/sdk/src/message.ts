@@ -17,6 +17,13 @@ export interface Message {
   /** Commit time, milliseconds since the epoch. */
   readonly ts: number;
   readonly flags: number;
+  /**
+   * Set on a marker (type `tidings.skipped`, content `{"reason","count"}`):
+   * it stands for seqs `seq..coversTo` this device will not get (chatroom
+   * overload, a reconnect older than a room's recent window, or group
+   * history from before the user joined).
+   */
+  readonly coversTo?: number;
 }
 
 /** Converts a wire 64-bit integer to a number; seqs stay far below 2^53. */
@@ -37,5 +44,6 @@ export function fromWire(m: WireMessage): Message {
     content: m.content,
     ts: toNumber(m.ts),
     flags: m.flags,
+    ...(m.coversTo > 0n ? { coversTo: toNumber(m.coversTo) } : {}),
   };
 }

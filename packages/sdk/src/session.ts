@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, TidingsError, errorSpec, isErrorCode, type FrameBody, type FrameInit, type SendAck, type Welcome } from '@tidings/protocol';
+import { decodeFrame, encodeFrame, TidingsError, errorSpec, isErrorCode, type ConvResult, type FrameBody, type FrameInit, type SendAck, type Welcome } from '@tidings/protocol';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { DeliveryAcks } from './delivery-acks.ts';
 import { ClientError, type SdkError } from './errors.ts';
@@ -46,7 +46,8 @@ type Pending =
   | { readonly kind: 'send'; readonly clientMsgId: string; readonly senderSeq: number }
   | { readonly kind: 'sync' }
   | { readonly kind: 'pull'; readonly convId: string; readonly pullId: number }
-  | { readonly kind: 'ping' };
+  | { readonly kind: 'ping' }
+  | { readonly kind: 'call'; resolve(r: ConvResult): void; reject(e: unknown): void };
 
 /**
  * One connection's lifetime: decodes frames, matches answers to requests by
@@ -95,6 +96,12 @@ export class Session {
     // Every held entry needs a timer: one armed for an earlier hold must not strand a later one.
     const at = this.ctx.outbox.nextRetryAt();
     if (at !== undefined) this.scheduleRetry(at);
+  }
+
+  /** Sends a group or chatroom operation; settles with its answer, or rejects when the connection ends first. */
+  call(value: { convId: string; op: string; args: string; afterSeq: bigint }, resolve: (r: ConvResult) => void, reject: (e: unknown) => void): void {
+    if (!this.welcomed || this.ended) return reject(new ClientError('client.disconnected'));
+    this.request({ kind: 'call', resolve, reject }, { case: 'conv', value });
   }
 
   /** Closes the socket; `closed` follows once it is down. */
@@ -162,6 +169,9 @@ export class Session {
         this.apply(ctx.tracker.handlePullResult(v.convId, v.messages.map(fromWire), toNumber(v.maxSeq), pullId));
         return;
       }
+      case 'convResult':
+        if (pending?.kind === 'call') pending.resolve(body.value);
+        return;
       case 'error':
         this.handleError(body.value, pending);
         return;
@@ -186,6 +196,7 @@ export class Session {
       this.flushOutbox();
       return;
     }
+    if (pending.kind === 'call') return pending.reject(err);
     if (pending.kind === 'pull') ctx.tracker.handlePullFailed(pending.convId, pending.pullId);
     ctx.error(err);
   }
@@ -269,6 +280,7 @@ export class Session {
     this.ended = true;
     this.heartbeat.stop();
     for (const t of [this.ackTimer, this.retryTimer, this.syncTimer]) if (t !== undefined) this.ctx.clock.clearTimeout(t);
+    for (const p of this.requests.values()) if (p.kind === 'call') p.reject(new ClientError('client.disconnected'));
     this.requests.clear();
     this.ws.onmessage = null;
     this.ws.onclose = null;

@@ -136,18 +136,25 @@ export class ConversationTracker {
 
   private ingest(st: ConvState, msg: Message, surfaced: Message[]): void {
     if (msg.seq <= st.lastSeq) return;
-    st.known = Math.max(st.known, msg.seq);
+    st.known = Math.max(st.known, msg.seq, msg.coversTo ?? 0);
     if (msg.seq > st.lastSeq + 1) {
       if (st.held.size < this.maxHeld) st.held.set(msg.seq, msg);
       return;
     }
     surfaced.push(msg);
-    st.lastSeq = msg.seq;
+    st.lastSeq = Math.max(msg.seq, msg.coversTo ?? 0);
+    this.dropCovered(st);
     for (let next = st.held.get(st.lastSeq + 1); next; next = st.held.get(st.lastSeq + 1)) {
       st.held.delete(next.seq);
       surfaced.push(next);
-      st.lastSeq = next.seq;
+      st.lastSeq = Math.max(next.seq, next.coversTo ?? 0);
+      this.dropCovered(st);
     }
+  }
+
+  /** A marker moved lastSeq past held messages: they are covered, never surfaced. */
+  private dropCovered(st: ConvState): void {
+    for (const seq of st.held.keys()) if (seq <= st.lastSeq) st.held.delete(seq);
   }
 
   private maybePull(convId: string, st: ConvState): PullSpec[] {

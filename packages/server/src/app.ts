@@ -15,6 +15,7 @@ import { createPostgresStore } from './storage/postgres/index.ts';
 import { createNatsBus } from './bus/nats/index.ts';
 import { createCommitQueue } from './services/commit-queue.ts';
 import { createMessaging } from './services/messaging.ts';
+import { createGroups } from './services/groups.ts';
 import { createMsgIdGenerator } from './services/msg-id.ts';
 import { createRouter } from './router/router.ts';
 import { createGateway } from './gateway/gateway.ts';
@@ -164,6 +165,8 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       maxSyncEntries: 500,
     },
   });
+  const groups = createGroups({ store, sends: messaging.paths, now });
+  messaging.bind({ groups });
   const router = createRouter(bus);
   let healthy = true;
   let server!: Server;
@@ -171,6 +174,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     {
       store,
       sends: messaging.paths,
+      groups,
       router,
       log: log.child({ component: 'api' }),
       now,

@@ -2,12 +2,15 @@ import type { FastifyRequest } from 'fastify';
 import type { AppRecord, Store } from '../storage/port.ts';
 import type { Router } from '../router/router.ts';
 import type { SendPath } from '../services/send-path.ts';
+import type { Groups } from '../services/groups.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** What the API routes need from the node. */
 export interface ApiDeps {
   readonly store: Store;
   readonly sends: SendPath;
+  /** Group operations (routes/groups.ts). */
+  readonly groups?: Groups;
   readonly router: Router;
   readonly log: Logger;
   readonly now: () => number;

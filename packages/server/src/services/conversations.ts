@@ -7,7 +7,10 @@ export type Membership =
 
 /**
  * Resolves the members of a conversation for `userId`. Private conversations
- * name their two members in their id; other kinds arrive with their own issue.
+ * name their two members in their id. Groups answer with no members: their
+ * membership is stored, checked and resolved inside the commit (storage
+ * port `SendInput.group`), and read access by `access.ts`. Chatrooms are the
+ * room service's (their members are connections).
  */
 export function resolveMembership(convId: string, userId: string): Membership {
   const parsed = parseConvId(convId);
@@ -21,5 +24,6 @@ export function resolveMembership(convId: string, userId: string): Membership {
     if (parsed.target !== userId) return { ok: false, code: 'send.not_member' };
     return { ok: true, kind: 'system', members: [parsed.target] };
   }
+  if (parsed.kind === 'group') return { ok: true, kind: 'group', members: [] };
   return { ok: false, code: 'conv.not_found' };
 }

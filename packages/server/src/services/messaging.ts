@@ -1,4 +1,4 @@
-import { encodeFrame, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
+import { encodeFrame, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
 import type { Store } from '../storage/port.ts';
@@ -8,6 +8,18 @@ import { errorFrame } from './replies.ts';
 import type { Peer } from './session.ts';
 import { ackFrame, toWireMessage } from './wire.ts';
 import { createSendPath } from './send-path.ts';
+import { readAccess } from './access.ts';
+import { markerMessage } from './markers.ts';
+import type { Groups } from './groups.ts';
+
+/** What messaging hands to the chatroom service (conversations `r:<id>`). */
+export interface RoomHandler {
+  send(peer: Peer, rid: number, req: SendRequest): void;
+  pull(peer: Peer, rid: number, req: PullRequest): void;
+  request(peer: Peer, rid: number, req: ConvRequest): void;
+  /** The connection closed: it leaves every room it joined. */
+  closed(peer: Peer): void;
+}
 
 /** Limits the messaging service enforces. */
 export interface MessagingLimits {
@@ -29,6 +41,10 @@ export interface MessagingOptions {
   readonly now: () => number;
   /** Called per stored message (metrics). */
   readonly onStored?: () => void;
+  /** Chatroom sends and pulls go here; bound after construction. */
+  rooms?: RoomHandler;
+  /** Group operations; bound after construction. */
+  groups?: Groups;
 }
 
 /**
@@ -58,6 +74,7 @@ export function createMessaging(o: MessagingOptions) {
           ...(expectedSenderSeq !== undefined ? { expectedSenderSeq } : {}),
         }),
       );
+    if (req.convId.startsWith('r:') && o.rooms) return o.rooms.send(peer, rid, req);
     const m = resolveMembership(req.convId, s.userId);
     if (!m.ok) return fail(m.code);
     // System conversations are written by the server API only.
@@ -77,6 +94,8 @@ export function createMessaging(o: MessagingOptions) {
         content: req.content,
         flags: req.flags,
         skipConnection: s.connectionId,
+        // Group membership, mutes and dismissal are checked inside the commit.
+        ...(m.kind === 'group' ? { group: { check: 'member' as const } } : {}),
       },
       (r) => {
         if (r.ok) return peer.write(ackFrame(rid, r.message, r.duplicate));
@@ -109,15 +128,21 @@ export function createMessaging(o: MessagingOptions) {
 
   async function pull(peer: Peer, rid: number, req: PullRequest): Promise<void> {
     const s = peer.session;
-    const m = resolveMembership(req.convId, s.userId);
-    if (!m.ok) return peer.write(errorFrame(rid, m.code === 'send.not_member' ? 'auth.forbidden' : m.code, { convId: req.convId }));
+    if (req.convId.startsWith('r:') && o.rooms) return o.rooms.pull(peer, rid, req);
+    const access = await readAccess(o.store, s.appKey, req.convId, s.userId);
+    if (!access.ok) return peer.write(errorFrame(rid, access.code, { convId: req.convId }));
     const limit = Math.min(Math.max(req.limit || o.limits.maxPullMessages, 1), o.limits.maxPullMessages);
-    const from = Math.max(1, Number(req.fromSeq));
-    const to = req.toSeq === 0n ? Number.MAX_SAFE_INTEGER : Number(req.toSeq);
-    const [rows, maxSeq] = await Promise.all([
+    const asked = Math.max(1, Number(req.fromSeq));
+    // History before a member joined is not theirs: one marker stands for it, so the device's stream stays gapless.
+    const hidden = asked < access.fromSeq ? markerMessage(req.convId, asked, access.fromSeq - 1, 'history', 0) : undefined;
+    const from = Math.max(asked, access.fromSeq);
+    const to = Math.min(req.toSeq === 0n ? Number.MAX_SAFE_INTEGER : Number(req.toSeq), access.toSeq);
+    const [found, newest] = await Promise.all([
       to < from ? Promise.resolve([]) : o.store.readRange(s.appKey, req.convId, from, to, limit),
       o.store.maxSeq(s.appKey, req.convId),
     ]);
+    const maxSeq = Math.min(newest, access.toSeq);
+    const rows = hidden && hidden.seq <= maxSeq ? [hidden, ...found] : found;
     // Keep the answer under the frame limit; the client pages on with hasMore.
     let bytes = 0;
     let n = 0;
@@ -145,12 +170,37 @@ export function createMessaging(o: MessagingOptions) {
 
   async function delivered(peer: Peer, convId: string, seq: bigint): Promise<void> {
     const s = peer.session;
-    if (seq < 1n || !resolveMembership(convId, s.userId).ok) return;
+    if (seq < 1n || !(await readAccess(o.store, s.appKey, convId, s.userId)).ok) return;
     await o.store.setDelivered(s.appKey, s.userId, s.deviceId, convId, Number(seq));
   }
 
+  /** A group or chatroom operation (conv frame). */
+  async function conv(peer: Peer, rid: number, req: ConvRequest): Promise<void> {
+    if (req.convId.startsWith('r:') && o.rooms) return o.rooms.request(peer, rid, req);
+    if (!req.convId.startsWith('g:') || !o.groups) return peer.write(errorFrame(rid, 'conv.invalid_id', { convId: req.convId }));
+    let args: Record<string, unknown> = {};
+    try {
+      if (req.args) args = JSON.parse(req.args) as Record<string, unknown>;
+    } catch {
+      return peer.write(errorFrame(rid, 'protocol.invalid_request', { convId: req.convId, message: 'args must be a JSON object' }));
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return peer.write(errorFrame(rid, 'protocol.invalid_request', { message: 'args must be a JSON object' }));
+    const s = peer.session;
+    const r = await o.groups.run(s.appKey, { userId: s.userId, api: false }, req.convId.slice(2), req.op, args);
+    if (!r.ok) return peer.write(errorFrame(rid, r.code, { convId: req.convId, ...(r.message ? { message: r.message } : {}) }));
+    peer.write(encodeFrame({ rid, body: { case: 'convResult', value: { convId: req.convId, result: JSON.stringify(r.value) } } }));
+  }
+
   return {
+    /** Binds the group and chatroom services (they need the send path made here). */
+    bind(h: { groups?: Groups; rooms?: RoomHandler }): void {
+      if (h.groups) o.groups = h.groups;
+      if (h.rooms) o.rooms = h.rooms;
+    },
     send,
+    conv,
+    /** The connection closed (chatrooms forget it). */
+    closed: (peer: Peer): void => o.rooms?.closed(peer),
     sync,
     pull,
     delivered,

@@ -2,7 +2,7 @@ import { MAX_ID_LENGTH, type ConversationKind, type ErrorCode } from '@tidings/p
 import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
 import { userTopic } from '../bus/topics.ts';
-import { MESSAGE_FLAG_RECALLED, type StoredMessage } from '../storage/port.ts';
+import { MESSAGE_FLAG_RECALLED, type GroupSendRules, type StoredMessage } from '../storage/port.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { pushFrame } from './wire.ts';
 
@@ -22,6 +22,8 @@ export interface SendDraft {
   readonly content: Uint8Array;
   readonly flags: number;
   readonly recallsSeq?: number;
+  /** Group conversations: membership check and change, applied inside the commit (storage port). */
+  readonly group?: GroupSendRules;
   /** The sending connection, which gets the ack instead of a push. */
   readonly skipConnection?: string;
 }
@@ -81,6 +83,7 @@ export function createSendPath(o: SendPathOptions) {
           msgId: o.newMsgId(),
           ts: o.now(),
           ...(d.recallsSeq !== undefined ? { recallsSeq: d.recallsSeq } : {}),
+          ...(d.group ? { group: d.group } : {}),
         },
         (outcome, err) => {
           if (!outcome) {
@@ -92,7 +95,7 @@ export function createSendPath(o: SendPathOptions) {
               resolve({ ok: true, message: outcome.message, duplicate: false });
               o.onStored?.();
               const push = pushFrame(outcome.message);
-              for (const user of d.members) {
+              for (const user of outcome.recipients ?? d.members) {
                 o.bus.publish({
                   topic: userTopic(d.appKey, user),
                   payload: push,
@@ -103,6 +106,8 @@ export function createSendPath(o: SendPathOptions) {
             }
             case 'duplicate':
               return resolve({ ok: true, message: outcome.message, duplicate: true });
+            case 'refused':
+              return resolve({ ok: false, code: outcome.code });
             case 'gap':
             case 'conflict':
               return resolve({

@@ -2,7 +2,7 @@ import { encodeFrame, type MessageInit } from '@tidings/protocol';
 import type { StoredMessage } from '../storage/port.ts';
 
 /** The wire shape of a stored message (64-bit fields as bigint). */
-export function toWireMessage(m: StoredMessage): MessageInit {
+export function toWireMessage(m: StoredMessage & { readonly coversTo?: number }): MessageInit {
   return {
     convId: m.convId,
     seq: BigInt(m.seq),
@@ -14,6 +14,7 @@ export function toWireMessage(m: StoredMessage): MessageInit {
     content: m.content,
     ts: BigInt(m.ts),
     flags: m.flags,
+    ...(m.coversTo ? { coversTo: BigInt(m.coversTo) } : {}),
   };
 }
 
