@@ -53,6 +53,8 @@ export const ERRORS = {
   'send.sender_seq_conflict': spec(409, 0, false, 'The sender seq was already used by another message.'),
   'send.not_member': spec(403, 0, false, 'The sender is not a member of the conversation.'),
   'send.content_too_large': spec(413, 0, false, 'The message content exceeds the size limit.'),
+  'send.rejected_by_app': spec(403, 0, false, "The app's pre-send hook rejected the message."),
+  'send.hook_unavailable': spec(503, 0, true, "The app's pre-send hook failed or timed out and the app refuses sends then; retry later."),
   'send.muted': spec(403, 0, false, 'The sender is muted in this group or chatroom.'),
   'room.banned': spec(403, 0, false, 'The user is banned from this chatroom.'),
   'conv.exists': spec(409, 0, false, 'A group or chatroom with this id already exists.'),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { privateConvId } from '@tidings/protocol';
 import { createTransport, path, type Transport, type TransportOptions } from './transport.ts';
-import type { HistoryMessage, HistoryPage, MessageInput, SendResult, User } from './types.ts';
+import type { DeadLetter, HistoryMessage, HistoryPage, MessageInput, SendResult, User, WebhookSettings } from './types.ts';
 
 /** Options of {@link createServerClient}. */
 export interface ServerClientOptions extends TransportOptions {
@@ -88,6 +88,19 @@ export function createServerClient(o: ServerClientOptions) {
         send(privateConvId(from, to), '/v1/messages/private', { from, to }, m),
       /** Sends a system message to `to` (conversation `s:<to>`). */
       sendSystem: (to: string, m: MessageInput): Promise<SendResult> => send(`s:${to}`, '/v1/messages/system', { to }, m),
+    },
+    webhooks: {
+      /** The app's webhook settings (defaults when never set). */
+      get: (): Promise<WebhookSettings> => t.request({ method: 'GET', path: '/v1/app/webhooks' }),
+      /** Changes the settings; omitted fields keep their value. */
+      set: (settings: Partial<Omit<WebhookSettings, 'updatedAt'>>): Promise<WebhookSettings> =>
+        t.request({ method: 'PUT', path: '/v1/app/webhooks', body: settings }),
+      /** Dead-lettered callbacks with id > after, oldest first. */
+      deadLetters: (page: { after?: number; limit?: number } = {}): Promise<{ entries: DeadLetter[]; hasMore: boolean }> =>
+        t.request({ method: 'GET', path: '/v1/app/webhooks/dead-letters', query: { after: page.after, limit: page.limit } }),
+      /** Puts dead-lettered callbacks back in their lanes (all when `ids` is omitted); answers how many. */
+      replay: (ids?: number[]): Promise<{ replayed: number }> =>
+        t.request({ method: 'POST', path: '/v1/app/webhooks/dead-letters/replay', body: ids ? { ids } : {} }),
     },
     conversations: {
       /** Messages with fromSeq <= seq <= toSeq (toSeq: newest when omitted), oldest first. */

@@ -20,4 +20,4 @@ export type { RequestParts } from './signing.ts';
 export { WEBHOOK_SCHEME, WEBHOOK_TOLERANCE_MS, signWebhook, verifyWebhook } from './webhook.ts';
 export type { WebhookVerdict } from './webhook.ts';
 export { RECALL_TYPE, FLAG_RECALLED } from './types.ts';
-export type { AppInfo, AppWithSecret, HistoryMessage, HistoryPage, MessageInput, SendResult, User } from './types.ts';
+export type { AppInfo, AppWithSecret, DeadLetter, HistoryMessage, HistoryPage, MessageInput, SendResult, User, WebhookSettings } from './types.ts';

@@ -73,3 +73,36 @@ export interface AppWithSecret extends AppInfo {
 export const RECALL_TYPE = 'tidings.recall';
 /** Flag bit set on a recalled message (its content is erased). */
 export const FLAG_RECALLED = 0x4000_0000;
+
+/** An app's webhook settings (`PUT /v1/app/webhooks`). */
+export interface WebhookSettings {
+  /** Where message and status callbacks are POSTed; empty for none. */
+  readonly url: string;
+  readonly events: ReadonlyArray<'message' | 'status'>;
+  /** Timeout of one callback (100 ms - 30 s). */
+  readonly timeoutMs: number;
+  /** Attempts before a callback is dead-lettered. */
+  readonly maxAttempts: number;
+  /** A callback failing when older than this is dead-lettered. */
+  readonly maxAgeMs: number;
+  /** Pre-send hook URL; empty for none. */
+  readonly preSendUrl: string;
+  readonly preSendTimeoutMs: number;
+  /** On a pre-send hook timeout or error: true sends unchanged, false refuses with `send.hook_unavailable`. */
+  readonly failOpen: boolean;
+  readonly updatedAt: number;
+}
+
+/** A dead-lettered callback. */
+export interface DeadLetter {
+  readonly id: number;
+  readonly event: 'message' | 'status';
+  /** Conversation id, or `@status:<userId>`. */
+  readonly lane: string;
+  readonly convId?: string;
+  readonly seq?: number;
+  readonly idempotencyKey: string;
+  readonly createdAt: number;
+  readonly attempts: number;
+  readonly lastError: string;
+}

@@ -18,6 +18,7 @@ import { createMessaging } from './services/messaging.ts';
 import { createGroups } from './services/groups.ts';
 import { createMsgIdGenerator } from './services/msg-id.ts';
 import { createRouter } from './router/router.ts';
+import { createWebhooks } from './services/webhooks/webhooks.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/http-server.ts';
@@ -150,10 +151,24 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       metrics.commitMs.observe(ms);
     },
   });
+  const webhooks = createWebhooks({
+    store,
+    log: log.child({ component: 'webhooks' }),
+    now,
+    nodeId,
+    concurrency: config.webhookConcurrency,
+    pollMs: config.webhookPollMs,
+    leaseMs: config.webhookLeaseMs,
+    retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    settingsTtlMs: config.webhookSettingsTtlMs,
+  });
   const messaging = createMessaging({
     store,
     bus,
     commits,
+    gate: webhooks.gate,
+    onWebhookQueued: webhooks.delivery.kick,
     log: log.child({ component: 'messaging' }),
     newMsgId: createMsgIdGenerator(config.nodeId),
     now,
@@ -167,7 +182,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   });
   const groups = createGroups({ store, sends: messaging.paths, now });
   messaging.bind({ groups });
-  const router = createRouter(bus);
+  const router = createRouter(bus, webhooks.status.changed);
   let healthy = true;
   let server!: Server;
   await createApi(
@@ -175,6 +190,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       store,
       sends: messaging.paths,
       groups,
+      webhooks,
       router,
       log: log.child({ component: 'api' }),
       now,
@@ -226,6 +242,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   renameSync(runtimeFile + '.tmp', runtimeFile);
   log.info({ wsUrl: info.wsUrl, nodeId, dataDir: config.dataDir, serverKey: info.serverKey, secureSession: config.secureSession }, 'listening');
   if (serverKey.generated) log.info({ path: serverKey.path }, 'generated the server key');
+  webhooks.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -241,6 +258,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
         await gateway.close('server.shutting_down');
         await new Promise<void>((r) => server.close(() => r()));
         await bus.close();
+        await webhooks.close();
         await store.close();
         log.info('stopped');
       })();

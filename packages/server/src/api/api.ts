@@ -9,6 +9,7 @@ import { appRoutes } from './routes/apps.ts';
 import { userRoutes } from './routes/users.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /** Path the OpenAPI document is served at (unsigned). */
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -68,6 +69,7 @@ export async function createApi(
     userRoutes(signed, d);
     messageRoutes(signed, d);
     conversationRoutes(signed, d);
+    webhookRoutes(signed, d);
   });
 
   let doc: Record<string, unknown> | undefined;

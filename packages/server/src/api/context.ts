@@ -3,6 +3,7 @@ import type { AppRecord, Store } from '../storage/port.ts';
 import type { Router } from '../router/router.ts';
 import type { SendPath } from '../services/send-path.ts';
 import type { Groups } from '../services/groups.ts';
+import type { Webhooks } from '../services/webhooks/webhooks.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** What the API routes need from the node. */
@@ -11,6 +12,8 @@ export interface ApiDeps {
   readonly sends: SendPath;
   /** Group operations (routes/groups.ts). */
   readonly groups?: Groups;
+  /** Webhook settings cache and delivery worker (routes/webhooks.ts). */
+  readonly webhooks?: Webhooks;
   readonly router: Router;
   readonly log: Logger;
   readonly now: () => number;

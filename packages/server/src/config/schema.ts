@@ -68,6 +68,18 @@ export interface Config {
   readonly natsUrl: string;
   /** Isolates deployments sharing a NATS server. */
   readonly natsPrefix: string;
+  /** Webhook deliveries in flight at once on this node. */
+  readonly webhookConcurrency: number;
+  /** How often the webhook outbox is polled for due retries. */
+  readonly webhookPollMs: number;
+  /** How long a node holds a claimed callback; after a crash it is retried this late. Caps the delivery timeout. */
+  readonly webhookLeaseMs: number;
+  /** Delay before the first webhook retry (doubling, with jitter). */
+  readonly webhookRetryBaseMs: number;
+  /** Largest delay between webhook retries. */
+  readonly webhookRetryMaxMs: number;
+  /** Webhook settings changed on another node apply here within this long. */
+  readonly webhookSettingsTtlMs: number;
 }
 
 type Kind = 'string' | 'int' | 'enum';
@@ -131,6 +143,12 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   },
   natsUrl: { kind: 'string', default: 'nats://127.0.0.1:4222', doc: 'NATS server URL(s), comma-separated (cluster mode).' },
   natsPrefix: { kind: 'string', default: 'default', doc: 'Subject prefix isolating deployments on one NATS server.' },
+  webhookConcurrency: { kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Webhook deliveries in flight per node.' },
+  webhookPollMs: { kind: 'int', default: 500, min: 10, max: 60_000, doc: 'Webhook outbox poll interval.' },
+  webhookLeaseMs: { kind: 'int', default: 60_000, min: 1_000, max: 3_600_000, doc: 'Lease of a claimed webhook callback.' },
+  webhookRetryBaseMs: { kind: 'int', default: 1_000, min: 1, max: 3_600_000, doc: 'First webhook retry delay.' },
+  webhookRetryMaxMs: { kind: 'int', default: 600_000, min: 1, max: 86_400_000, doc: 'Largest webhook retry delay.' },
+  webhookSettingsTtlMs: { kind: 'int', default: 2_000, min: 0, max: 3_600_000, doc: 'Cache time of webhook settings.' },
 };
 
 /** Environment variable of a setting: dataDir -> TIDINGS_DATA_DIR. */

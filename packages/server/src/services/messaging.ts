@@ -8,6 +8,7 @@ import { errorFrame } from './replies.ts';
 import type { Peer } from './session.ts';
 import { ackFrame, toWireMessage } from './wire.ts';
 import { createSendPath } from './send-path.ts';
+import type { SendGate } from './webhooks/send-gate.ts';
 import { readAccess } from './access.ts';
 import { markerMessage } from './markers.ts';
 import type { Groups } from './groups.ts';
@@ -41,6 +42,10 @@ export interface MessagingOptions {
   readonly now: () => number;
   /** Called per stored message (metrics). */
   readonly onStored?: () => void;
+  /** Webhook flag and pre-send hook of the send path. */
+  readonly gate?: SendGate;
+  /** Called after a stored message queued a callback. */
+  readonly onWebhookQueued?: () => void;
   /** Chatroom sends and pulls go here; bound after construction. */
   rooms?: RoomHandler;
   /** Group operations; bound after construction. */
@@ -61,6 +66,8 @@ export function createMessaging(o: MessagingOptions) {
     newMsgId: o.newMsgId,
     now: o.now,
     ...(o.onStored ? { onStored: o.onStored } : {}),
+    ...(o.gate ? { gate: o.gate } : {}),
+    ...(o.onWebhookQueued ? { onWebhookQueued: o.onWebhookQueued } : {}),
   });
 
   function send(peer: Peer, rid: number, req: SendRequest): void {

@@ -5,6 +5,7 @@ import { userTopic } from '../bus/topics.ts';
 import { MESSAGE_FLAG_RECALLED, type GroupSendRules, type StoredMessage } from '../storage/port.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { pushFrame } from './wire.ts';
+import type { SendGate } from './webhooks/send-gate.ts';
 
 /** One send, from a device (WebSocket) or the app's backend (server API). Permissions are already checked. */
 export interface SendDraft {
@@ -26,6 +27,10 @@ export interface SendDraft {
   readonly group?: GroupSendRules;
   /** The sending connection, which gets the ack instead of a push. */
   readonly skipConnection?: string;
+  /** Set by the send gate: the app wants a message callback (outbox entry in the commit). */
+  readonly webhook?: boolean;
+  /** Set by the send gate once the draft passed it (and the app's pre-send hook). */
+  readonly gated?: boolean;
 }
 
 /** What became of a send. */
@@ -42,6 +47,10 @@ export interface SendPathOptions {
   readonly newMsgId: () => string;
   readonly now: () => number;
   readonly onStored?: () => void;
+  /** Webhook flag and pre-send hook (services/webhooks/send-gate.ts), between validation and the commit. */
+  readonly gate?: SendGate;
+  /** Called after a commit stored a message with an outbox entry (wakes the delivery worker). */
+  readonly onWebhookQueued?: () => void;
 }
 
 const MAX_TYPE_LENGTH = 64;
@@ -64,6 +73,8 @@ export function createSendPath(o: SendPathOptions) {
     if (!d.type || d.type.length > MAX_TYPE_LENGTH) return fail('protocol.invalid_request', 'type must be 1-64 characters');
     if (!Number.isSafeInteger(d.senderSeq) || d.senderSeq < 0) return fail('protocol.invalid_request', 'senderSeq must be >= 1');
     if (d.content.byteLength > o.maxContentBytes) return fail('send.content_too_large');
+    // A rewritten draft comes back through here, so it is validated again.
+    if (o.gate && !d.gated) return o.gate.admit(d, done, (next) => send(next, done));
     {
       const resolve = done;
       const accepted = o.commits.submit(
@@ -83,6 +94,7 @@ export function createSendPath(o: SendPathOptions) {
           msgId: o.newMsgId(),
           ts: o.now(),
           ...(d.recallsSeq !== undefined ? { recallsSeq: d.recallsSeq } : {}),
+          ...(d.webhook ? { webhook: true } : {}),
           ...(d.group ? { group: d.group } : {}),
         },
         (outcome, err) => {
@@ -94,6 +106,7 @@ export function createSendPath(o: SendPathOptions) {
             case 'stored': {
               resolve({ ok: true, message: outcome.message, duplicate: false });
               o.onStored?.();
+              if (d.webhook) o.onWebhookQueued?.();
               const push = pushFrame(outcome.message);
               for (const user of outcome.recipients ?? d.members) {
                 o.bus.publish({
@@ -129,6 +142,7 @@ export function createSendPath(o: SendPathOptions) {
     /** Refuses new sends from now on; queued ones still commit and get answered. */
     async drain(): Promise<void> {
       draining = true;
+      await o.gate?.drain();
       await o.commits.drain();
     },
   };
