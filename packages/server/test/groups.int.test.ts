@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, groupConvId, TidingsError, type Message, type TidingsClient } from '@tidings/sdk';
+import { createClient, groupConvId, type Message, type TidingsClient, type TidingsError } from '@tidings/sdk';
 import { issueUserToken } from '@tidings/server';
 import { testNode } from './helpers/node.ts';
 import { rawConnect } from './helpers/raw-client.ts';

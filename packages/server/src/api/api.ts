@@ -9,6 +9,7 @@ import { appRoutes } from './routes/apps.ts';
 import { userRoutes } from './routes/users.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 /** Path the OpenAPI document is served at (unsigned). */
@@ -69,6 +70,7 @@ export async function createApi(
     userRoutes(signed, d);
     messageRoutes(signed, d);
     conversationRoutes(signed, d);
+    groupRoutes(signed, d);
     webhookRoutes(signed, d);
   });
 

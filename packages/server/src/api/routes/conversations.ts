@@ -15,6 +15,8 @@ function membersOf(convId: string): readonly string[] | undefined {
   const parsed = parseConvId(convId);
   if (parsed?.kind === 'private') return parsed.members;
   if (parsed?.kind === 'system') return [parsed.target];
+  // Groups: members are resolved inside the commit (SendInput.group).
+  if (parsed?.kind === 'group') return [];
   return undefined;
 }
 
@@ -114,6 +116,7 @@ export function conversationRoutes(api: FastifyInstance, d: ApiDeps): void {
         content: new TextEncoder().encode(JSON.stringify({ seq })),
         flags: 0,
         recallsSeq: seq,
+        ...(parseConvId(convId)!.kind === 'group' ? { group: { check: 'none' as const } } : {}),
       });
     },
   );
