@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 /** Settings of one load-generator run. */
 export interface GenOptions {
   readonly target: 'tidings' | 'ws';
+  /** Server URL, or several comma-separated (cluster nodes). */
   readonly url: string;
   /** Tidings only: runtime.json of the server (holds the dev app's token key). */
   readonly runtime: string;
@@ -46,7 +47,8 @@ export function parseGenOptions(argv: readonly string[]): GenOptions {
     return n;
   };
   if (v.target !== 'tidings' && v.target !== 'ws') throw new Error('--target must be tidings or ws');
-  if (!v.url || !/^ws:\/\/127\.0\.0\.1:\d+\//.test(v.url)) throw new Error('--url must be ws://127.0.0.1:<port>/... (traffic stays local)');
+  // Several comma-separated URLs (cluster nodes): sender i connects to URL i mod n, so each pair spans two nodes.
+  if (!v.url || !v.url.split(',').every((u) => /^ws:\/\/127\.0\.0\.1:\d+\//.test(u))) throw new Error('--url must be ws://127.0.0.1:<port>/... (traffic stays local), comma-separated for several');
   if (v.target === 'tidings' && !v.runtime) throw new Error('--runtime <runtime.json> is required for --target tidings');
   return {
     target: v.target,

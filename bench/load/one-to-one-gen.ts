@@ -99,7 +99,8 @@ async function main(o: GenOptions): Promise<void> {
     const user = `${index & 1 ? 'b' : 'a'}${pair}`;
     const peer = `${index & 1 ? 'a' : 'b'}${pair}`;
     const query = o.target === 'tidings' ? '?device=d1' : `?device=d1&user=${user}&peer=${peer}`;
-    const ws = new WebSocket(o.url + query, ['tidings.v1', 'tidings.token.' + (await token(user))], { perMessageDeflate: false });
+    const urls = o.url.split(',');
+    const ws = new WebSocket(urls[index % urls.length]! + query, ['tidings.v1', 'tidings.token.' + (await token(user))], { perMessageDeflate: false });
     const me: Sender = { index, ws, template: sendTemplate(privateConvId(user, peer)), seq: 0, intended: new Float64Array(perSender), peerNext: 1 };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`connect timeout for ${user}`)), 15_000);
