@@ -12,6 +12,9 @@ import {
 import { openWith, sealWith, startWebHandshake, type DirectionKey, type WebHandshake } from './secure-crypto.ts';
 import { toBytes, WS_OPEN, type WebSocketLike } from './transport.ts';
 
+/** Frames written in one turn are sealed together up to this many bytes. */
+const MAX_COALESCED_BYTES = 16 * 1024;
+
 /** What a secure socket needs. */
 export interface SecureSocketOptions {
   /** The user token: sent inside the channel, in the first sealed frame. */
@@ -88,10 +91,19 @@ export class SecureSocket implements WebSocketLike {
 
   private flush(): void {
     this.scheduled = false;
-    const keys = this.keys;
-    if (!keys || this.pending.length === 0 || this.ended) return;
-    const plain = packFrames(this.pending);
-    this.pending = [];
+    if (!this.keys || this.ended) return;
+    // Coalesce small frames, but keep every record well under the server's message limit.
+    while (this.pending.length > 0) {
+      let n = 0;
+      let size = 0;
+      while (n < this.pending.length && (n === 0 || size + this.pending[n]!.length <= MAX_COALESCED_BYTES)) size += this.pending[n++]!.length;
+      this.sealRecord(this.pending.splice(0, n));
+    }
+  }
+
+  private sealRecord(frames: Uint8Array[]): void {
+    const keys = this.keys!;
+    const plain = packFrames(frames);
     const header = new Uint8Array(RECORD_HEADER_BYTES);
     writeRecordHeader(header, keys.send.keyId, this.sendCounter++);
     // Encryption starts now (in parallel with earlier records); sending waits its turn.

@@ -30,6 +30,10 @@ export interface ChatLoadOptions {
   /** Users (from the first) that run a second device. */
   readonly secondDevices?: number;
   readonly seed: number;
+  /** Secure session (default true); false for plaintext clients a frame-aware fault proxy can read. */
+  readonly secure?: boolean;
+  /** The server key clients pin (base64url), when known. */
+  readonly serverKey?: string;
 }
 
 /**
@@ -54,6 +58,8 @@ export function createChatLoad(o: ChatLoadOptions) {
         backoff: { minMs: 20, maxMs: 400 },
         connectTimeoutMs: 2000,
         pingIntervalMs: 1000,
+        ...(o.secure === false ? { secure: false } : {}),
+        ...(o.serverKey ? { serverKey: o.serverKey } : {}),
       });
       const rec = createRecorder(user, deviceId);
       client.on('queued', (q) => rec.sent(q.convId, q.clientMsgId));
