@@ -13,9 +13,13 @@ import type { Bus } from './bus/port.ts';
 import { createLocalBus } from './bus/local/local-bus.ts';
 import { createPostgresStore } from './storage/postgres/index.ts';
 import { createNatsBus } from './bus/nats/index.ts';
+import type { Presence } from './presence/port.ts';
+import { createLocalPresence } from './presence/local.ts';
+import { createPostgresPresence } from './presence/postgres/presence.ts';
 import { createCommitQueue } from './services/commit-queue.ts';
 import { createMessaging } from './services/messaging.ts';
 import { createGroups } from './services/groups.ts';
+import { createRooms } from './services/rooms/rooms.ts';
 import { createMsgIdGenerator } from './services/msg-id.ts';
 import { createRouter } from './router/router.ts';
 import { createWebhooks } from './services/webhooks/webhooks.ts';
@@ -107,6 +111,20 @@ async function openBus(config: Config, log: Logger, nodeId: string): Promise<Bus
   });
 }
 
+/** Who is online: PostgreSQL rows kept alive by node heartbeats in cluster mode, else this node's router. */
+async function openPresence(config: Config, log: Logger, nodeId: string, isLocal: (appKey: string, userId: string) => boolean): Promise<Presence> {
+  if (config.cluster !== 1) return createLocalPresence(isLocal);
+  const presenceLog = log.child({ component: 'presence' });
+  return createPostgresPresence({
+    url: config.postgresUrl,
+    schema: config.postgresSchema,
+    nodeId,
+    heartbeatMs: config.presenceHeartbeatMs,
+    ttlMs: config.presenceTtlMs,
+    onError: (err) => presenceLog.warn({ err: String(err) }, 'presence write failed; the next heartbeat rewrites it'),
+  });
+}
+
 /**
  * Starts one node: the only place that names concrete adapters.
  *
@@ -181,8 +199,29 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     },
   });
   const groups = createGroups({ store, sends: messaging.paths, now });
-  messaging.bind({ groups });
-  const router = createRouter(bus, webhooks.status.changed);
+  // Chatrooms live in memory on this node; defaults until an app sets its policy (PUT /v1/chatrooms/policy).
+  const rooms = createRooms({
+    log: log.child({ component: 'rooms' }),
+    now,
+    newMsgId: ((ids) => () => `r${ids()}`)(createMsgIdGenerator(config.nodeId)),
+    maxContentBytes: config.maxContentBytes,
+    policy: { windowSize: 1000, joinRecent: 50, ratePerSecond: 1000, burst: 1000 },
+  });
+  messaging.bind({ groups, rooms });
+  let presence: Presence | undefined;
+  const router = createRouter(bus, (appKey, userId, online) => {
+    webhooks.status.changed(appKey, userId, online);
+    presence?.changed(appKey, userId, online);
+  });
+  try {
+    presence = await openPresence(config, log, nodeId, (a, u) => router.isLocal(a, u));
+  } catch (err) {
+    await bus.close();
+    await webhooks.close();
+    if (!adapters.store) await store.close();
+    throw err;
+  }
+  const online = presence;
   let healthy = true;
   let server!: Server;
   await createApi(
@@ -190,8 +229,10 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       store,
       sends: messaging.paths,
       groups,
+      rooms,
       webhooks,
       router,
+      isOnline: (appKey, userId) => online.isOnline(appKey, userId),
       log: log.child({ component: 'api' }),
       now,
       operatorToken,
@@ -257,6 +298,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
         await Promise.race([messaging.drain(), grace]);
         await gateway.close('server.shutting_down');
         await new Promise<void>((r) => server.close(() => r()));
+        await online.close();
         await bus.close();
         await webhooks.close();
         await store.close();

@@ -3,6 +3,7 @@ import type { AppRecord, Store } from '../storage/port.ts';
 import type { Router } from '../router/router.ts';
 import type { SendPath } from '../services/send-path.ts';
 import type { Groups } from '../services/groups.ts';
+import type { Rooms } from '../services/rooms/rooms.ts';
 import type { Webhooks } from '../services/webhooks/webhooks.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -12,9 +13,13 @@ export interface ApiDeps {
   readonly sends: SendPath;
   /** Group operations (routes/groups.ts). */
   readonly groups?: Groups;
+  /** Chatroom operations (routes/chatrooms.ts). */
+  readonly rooms?: Rooms;
   /** Webhook settings cache and delivery worker (routes/webhooks.ts). */
   readonly webhooks?: Webhooks;
   readonly router: Router;
+  /** True when a device of the user is connected to any live node (cluster-wide in cluster mode). */
+  readonly isOnline?: (appKey: string, userId: string) => Promise<boolean>;
   readonly log: Logger;
   readonly now: () => number;
   /** The operator credential (Bearer token of /v1/admin routes). */

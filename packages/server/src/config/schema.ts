@@ -68,6 +68,10 @@ export interface Config {
   readonly natsUrl: string;
   /** Isolates deployments sharing a NATS server. */
   readonly natsPrefix: string;
+  /** How often a cluster node renews its presence row, ms. */
+  readonly presenceHeartbeatMs: number;
+  /** A cluster node silent this long is removed, and its users no longer count as online, ms. */
+  readonly presenceTtlMs: number;
   /** Webhook deliveries in flight at once on this node. */
   readonly webhookConcurrency: number;
   /** How often the webhook outbox is polled for due retries. */
@@ -143,6 +147,8 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   },
   natsUrl: { kind: 'string', default: 'nats://127.0.0.1:4222', doc: 'NATS server URL(s), comma-separated (cluster mode).' },
   natsPrefix: { kind: 'string', default: 'default', doc: 'Subject prefix isolating deployments on one NATS server.' },
+  presenceHeartbeatMs: { kind: 'int', default: 5_000, min: 50, max: 600_000, doc: 'Cluster node heartbeat interval.' },
+  presenceTtlMs: { kind: 'int', default: 20_000, min: 150, max: 3_600_000, doc: 'Silence after which a cluster node is removed.' },
   webhookConcurrency: { kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Webhook deliveries in flight per node.' },
   webhookPollMs: { kind: 'int', default: 500, min: 10, max: 60_000, doc: 'Webhook outbox poll interval.' },
   webhookLeaseMs: { kind: 'int', default: 60_000, min: 1_000, max: 3_600_000, doc: 'Lease of a claimed webhook callback.' },

@@ -151,6 +151,6 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
         },
       },
     },
-    async (req) => ({ userId: req.params.userId, online: d.router.isLocal(caller(req).appKey, req.params.userId) }),
+    async (req) => ({ userId: req.params.userId, online: d.isOnline ? await d.isOnline(caller(req).appKey, req.params.userId) : d.router.isLocal(caller(req).appKey, req.params.userId) }),
   );
 }
