@@ -20,3 +20,32 @@ test('bench smoke - one-to-one delivers against tidings and the ws baseline', as
   const md = renderOneToOne(run, { command: 'smoke', date: 'now', machine: 'here', commit: 'x' });
   assert.match(md, /Tidings vs ws baseline/);
 });
+
+test('bench smoke - idle capacity holds connections on tidings and every peer, and renders', async () => {
+  const { DEFAULTS: IDLE, runIdle } = await import('./scenarios/idle.ts');
+  const { renderIdle, idleCharts } = await import('./report/idle.ts');
+  const data = await runIdle({ ...IDLE, counts: [20], trials: 1, peerTrials: 1, settleMs: 100, idleMs: 300, inFlight: 10 });
+  for (const t of data.trials) {
+    assert.equal(t.connected, 20, `${t.target}: every connection opened (${t.firstError ?? ''})`);
+    assert.equal(t.dropped, 0, `${t.target}: nothing dropped while idle`);
+    assert.ok(t.rssMiB > 0 && t.connect.count === 20);
+  }
+  assert.deepEqual(new Set(data.trials.map((t) => t.target)), new Set(['tidings', 'ws', 'socketio', 'nats', 'mqtt']));
+  const file = { scenario: 'idle', command: 'smoke', date: 'now', commit: 'x', machine: 'here', seconds: 1, data };
+  assert.match(renderIdle(file), /Side by side/);
+  assert.match(idleCharts(file)['idle-memory.svg']!, /^<svg/);
+});
+
+test('bench smoke - storm: every client syncs exactly its missed messages, and renders', async () => {
+  const { DEFAULTS: STORM, runStorm } = await import('./scenarios/storm.ts');
+  const { renderStorm, stormCharts } = await import('./report/storm.ts');
+  const data = await runStorm({ ...STORM, clients: 30, convs: 2, perConv: 7, trials: 1 });
+  const t = data.trials[0]!;
+  assert.equal(t.synced, 30);
+  assert.equal(t.received, 30 * 2 * 7);
+  assert.equal(t.lost + t.duplicates + t.outOfOrder + t.wrongContent + t.errors, 0);
+  assert.equal(data.baseline?.synced, 30, 'the ws baseline connects every client');
+  const file = { scenario: 'storm', command: 'smoke', date: 'now', commit: 'x', machine: 'here', seconds: 1, data };
+  assert.match(renderStorm(file), /Tidings vs ws baseline/);
+  assert.match(stormCharts(file)['storm-sync.svg']!, /^<svg/);
+});

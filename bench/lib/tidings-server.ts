@@ -21,7 +21,21 @@ export interface StartTidingsOptions {
   /** Extra node flags for the server, such as `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** Data directory to use and keep (a prepared database); a fresh temporary one, removed on stop, when omitted. */
+  readonly dataDir?: string;
+  /** Extra `tidings start` flags. */
+  readonly args?: readonly string[];
+  /** Extra environment for the server (`TIDINGS_*` settings); see {@link BENCH_ENV}. */
+  readonly env?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Settings every benchmark server runs with unless overridden: plaintext
+ * sessions, because the load generators speak the plain `tidings.v1`
+ * subprotocol (they do not implement the secure-session handshake), so the
+ * figures leave out its key agreement and per-frame encryption.
+ */
+export const BENCH_ENV: Readonly<Record<string, string>> = { TIDINGS_SECURE_SESSION: 'off' };
 
 /** Reads a runtime.json file. */
 export function readRuntime(file: string): TidingsRuntime {
@@ -33,14 +47,16 @@ export function readRuntime(file: string): TidingsRuntime {
  * child process and waits for its `runtime.json`.
  */
 export async function startTidings(o: StartTidingsOptions): Promise<ServerHandle> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
-  const args = [...(o.nodeFlags ?? []), 'packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { cwd: o.root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'tidings-bench-'));
+  const args = [...(o.nodeFlags ?? []), 'packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...(o.args ?? [])];
+  const env = { ...process.env, ...BENCH_ENV, ...(o.env ?? {}) };
+  const child = spawn(process.execPath, args, { cwd: o.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = tail(child.stderr);
   const runtimeFile = join(dataDir, 'runtime.json');
+  rmSync(runtimeFile, { force: true });
   const cleanup = async (): Promise<void> => {
     await stopChild(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     const info = await pollUntil(
