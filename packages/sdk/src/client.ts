@@ -18,6 +18,7 @@ import { SecureSocket } from './secure-socket.ts';
 const SDK_NAME = '@tidings/sdk';
 const SDK_VERSION = '0.1.0';
 import { GroupsManager } from './groups.ts';
+import { RoomsManager } from './rooms.ts';
 
 /** Events of a {@link TidingsClient}. */
 /** A message accepted into the outbox, not yet acked. */
@@ -55,6 +56,19 @@ export class TidingsClient extends Emitter<ClientEvents> {
   userId = '';
   /** Group operations (create, add, remove, roles, mutes, info, members). */
   readonly groups = new GroupsManager((c, op, args, after) => this.call(c, op, args, after));
+  /** Chatrooms: join (re-joined after every reconnect, catching up from the last seq), leave, manage. */
+  readonly rooms: RoomsManager = new RoomsManager({
+    call: (c, op, args, after) => this.call(c, op, args, after),
+    callNow: (c, op, args = {}, after = 0) =>
+      new Promise<ConvResult>((resolve, reject) => {
+        if (!this.session) return reject(new ClientError('client.disconnected'));
+        this.session.call({ convId: c, op, args: JSON.stringify(args), afterSeq: BigInt(after) }, resolve, reject);
+      }),
+    lastSeq: (c) => this.tracker.lastSeq(c),
+    ingest: (c, msgs, max, base) => this.session?.ingest(c, msgs, max, base),
+    send: (c, input) => this.send(c, input),
+    error: (err) => this.emit('error', err as SdkError),
+  });
   private device = '';
   private current: ClientState = 'idle';
   private readonly opts: ClientOptions;
@@ -140,7 +154,8 @@ export class TidingsClient extends Emitter<ClientEvents> {
     if (this.current === 'closed') throw new ClientError('client.closed');
     await this.load();
     const content = typeof input.content === 'string' ? new TextEncoder().encode(input.content) : input.content;
-    const { entry, durable } = this.outbox.add(convId, input.type, content, input.flags ?? 0);
+    const priority = input.priority === 'low' ? 1 : input.priority === 'high' ? 2 : 0;
+    const { entry, durable } = this.outbox.add(convId, input.type, content, input.flags ?? 0, priority);
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(entry.clientMsgId, { resolve, reject }));
     this.emit('queued', { convId, clientMsgId: entry.clientMsgId, senderSeq: entry.senderSeq });
     try {
@@ -287,6 +302,8 @@ export class TidingsClient extends Emitter<ClientEvents> {
     this.authFailures = 0;
     this.setState('connected');
     this.connecting?.resolve();
+    // Before the session flushes the outbox: a room send must find its connection joined.
+    this.rooms.handleConnected();
   }
 
   private handleAcked(ack: SendAck, entry: OutboxEntry | undefined): Message | undefined {
@@ -306,7 +323,8 @@ export class TidingsClient extends Emitter<ClientEvents> {
       this.emit('ack', result);
       waiter?.resolve(result);
     });
-    if (!entry) return undefined;
+    // A shed chatroom message is not surfaced: every member, this device included, gets the marker covering it.
+    if (!entry || ack.shed) return undefined;
     const { convId, clientMsgId, type, content, flags } = entry;
     return { convId, seq: result.seq, msgId: ack.msgId, senderId: this.userId, senderDevice: this.device, clientMsgId, type, content, ts: result.ts, flags };
   }

@@ -10,6 +10,8 @@ export type { ClientEvents, QueuedMessage } from './client.ts';
 export type { ClientOptions, ClientState, SendInput, SendResult, TokenSource } from './options.ts';
 export type { Message } from './message.ts';
 export { GroupsManager, groupConvId } from './groups.ts';
+export { RoomsManager, roomConvId } from './rooms.ts';
+export type { RoomJoinInfo, RoomsHost } from './rooms.ts';
 export type { CreateGroupOptions, GroupInfo, GroupMemberInfo, GroupRole, ConvCall } from './groups.ts';
 export { ClientError } from './errors.ts';
 export type { ClientErrorCode, SdkError } from './errors.ts';

@@ -68,6 +68,8 @@ export interface SendInput {
   /** Bytes, or text (sent as UTF-8). */
   readonly content: Uint8Array | string;
   readonly flags?: number;
+  /** Chatrooms only: under overload low is shed first, high never (default normal). */
+  readonly priority?: 'low' | 'normal' | 'high';
 }
 
 /** What `send()` resolves to once the server committed the message. */

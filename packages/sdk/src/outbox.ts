@@ -72,10 +72,10 @@ export class Outbox {
    * Queues a message. The entry exists at once (so its id can be tracked);
    * it becomes sendable when `durable` resolves.
    */
-  add(convId: string, type: string, content: Uint8Array, flags = 0): { entry: OutboxEntry; durable: Promise<void> } {
+  add(convId: string, type: string, content: Uint8Array, flags = 0, priority = 0): { entry: OutboxEntry; durable: Promise<void> } {
     const senderSeq = this.next.get(convId) ?? 1;
     this.next.set(convId, senderSeq + 1);
-    const entry: OutboxEntry = { clientMsgId: this.newId(), convId, senderSeq, type, content, flags, createdAt: this.now() };
+    const entry: OutboxEntry = { clientMsgId: this.newId(), convId, senderSeq, type, content, flags, createdAt: this.now(), ...(priority ? { priority } : {}) };
     const slot: Slot = { entry, persisted: false, inFlight: undefined, holdUntil: 0 };
     this.slots.push(slot);
     const durable = Promise.all([this.store.putOutbox(entry), this.store.setNextSenderSeq(convId, senderSeq + 1)]).then(

@@ -90,7 +90,7 @@ export class Session {
   flushOutbox(): void {
     if (!this.welcomed || this.ended) return;
     for (const e of this.ctx.outbox.takeSendable()) {
-      const value = { convId: e.convId, clientMsgId: e.clientMsgId, senderSeq: BigInt(e.senderSeq), type: e.type, content: e.content, flags: e.flags };
+      const value = { convId: e.convId, clientMsgId: e.clientMsgId, senderSeq: BigInt(e.senderSeq), type: e.type, content: e.content, flags: e.flags, priority: e.priority ?? 0 };
       this.request({ kind: 'send', clientMsgId: e.clientMsgId, senderSeq: e.senderSeq }, { case: 'send', value });
     }
     // Every held entry needs a timer: one armed for an earlier hold must not strand a later one.
@@ -102,6 +102,16 @@ export class Session {
   call(value: { convId: string; op: string; args: string; afterSeq: bigint }, resolve: (r: ConvResult) => void, reject: (e: unknown) => void): void {
     if (!this.welcomed || this.ended) return reject(new ClientError('client.disconnected'));
     this.request({ kind: 'call', resolve, reject }, { case: 'conv', value });
+  }
+
+  /**
+   * Feeds messages that came with an answer (a room join) into the stream.
+   * `baseline`: the device has nothing of this conversation yet and starts
+   * at this seq (a fresh room join), instead of pulling from 1.
+   */
+  ingest(convId: string, messages: readonly Message[], maxSeq: number, baseline?: number): void {
+    if (baseline !== undefined) this.ctx.tracker.baseline(convId, baseline);
+    this.apply(this.ctx.tracker.handlePullResult(convId, messages, maxSeq));
   }
 
   /** Closes the socket; `closed` follows once it is down. */

@@ -14,6 +14,8 @@ export interface OutboxEntry {
   readonly type: string;
   readonly content: Uint8Array;
   readonly flags: number;
+  /** Chatrooms: 1 low, 2 high; absent for normal. */
+  readonly priority?: number;
   /** When `send()` was called, milliseconds since the epoch. */
   readonly createdAt: number;
 }

@@ -54,6 +54,16 @@ export class ConversationTracker {
     for (const [convId, seq] of lastSeqs) this.state(convId).lastSeq = seq;
   }
 
+  /** Starts a conversation the device has nothing of at `seq` (a fresh chatroom join); never lowers lastSeq. */
+  baseline(convId: string, seq: number): void {
+    const st = this.state(convId);
+    if (st.lastSeq < seq) {
+      st.lastSeq = seq;
+      st.known = Math.max(st.known, seq);
+      this.dropCovered(st);
+    }
+  }
+
   /** Highest surfaced seq of a conversation (0 when nothing was). */
   lastSeq(convId: string): number {
     return this.convs.get(convId)?.lastSeq ?? 0;
@@ -135,7 +145,8 @@ export class ConversationTracker {
   }
 
   private ingest(st: ConvState, msg: Message, surfaced: Message[]): void {
-    if (msg.seq <= st.lastSeq) return;
+    // A marker whose range reaches past lastSeq still moves it on.
+    if (msg.seq <= st.lastSeq && !(msg.coversTo !== undefined && msg.coversTo > st.lastSeq)) return;
     st.known = Math.max(st.known, msg.seq, msg.coversTo ?? 0);
     if (msg.seq > st.lastSeq + 1) {
       if (st.held.size < this.maxHeld) st.held.set(msg.seq, msg);

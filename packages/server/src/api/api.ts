@@ -10,6 +10,7 @@ import { userRoutes } from './routes/users.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { groupRoutes } from './routes/groups.ts';
+import { chatroomRoutes } from './routes/chatrooms.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 /** Path the OpenAPI document is served at (unsigned). */
@@ -71,6 +72,7 @@ export async function createApi(
     messageRoutes(signed, d);
     conversationRoutes(signed, d);
     groupRoutes(signed, d);
+    chatroomRoutes(signed, d);
     webhookRoutes(signed, d);
   });
 
