@@ -20,6 +20,8 @@ export interface GenOptions {
   readonly maxLagMs: number;
   /** The run is invalid when the generator used more than this fraction of one core. */
   readonly maxCpu: number;
+  /** Tidings only: speak the secure session (seal and open every record) instead of plaintext frames. */
+  readonly secure: boolean;
 }
 
 /** Parses the generator's command line; throws on bad values. */
@@ -39,6 +41,7 @@ export function parseGenOptions(argv: readonly string[]): GenOptions {
       'content-bytes': { type: 'string', default: '100' },
       'max-lag-ms': { type: 'string', default: '10' },
       'max-cpu': { type: 'string', default: '0.9' },
+      secure: { type: 'boolean', default: false },
     },
   });
   const num = (name: string, raw: string | undefined, min: number, max: number): number => {
@@ -63,5 +66,6 @@ export function parseGenOptions(argv: readonly string[]): GenOptions {
     contentBytes: num('content-bytes', v['content-bytes'], 16, 60_000),
     maxLagMs: num('max-lag-ms', v['max-lag-ms'], 0.1, 10_000),
     maxCpu: num('max-cpu', v['max-cpu'], 0.01, 64),
+    secure: v.secure === true,
   };
 }

@@ -8,7 +8,8 @@
 // window-start, window-end, result.
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { privateConvId } from '@tidings/protocol';
+import { encodeFrame, decodeFrame, privateConvId, SECURE_SUBPROTOCOL } from '@tidings/protocol';
+import type { SecureChannel } from '@tidings/server';
 import { LatencyHistogram } from '../lib/histogram.ts';
 import { parseGenOptions, type GenOptions } from './gen-options.ts';
 import type { GenEvent } from './gen-result.ts';
@@ -17,6 +18,8 @@ import { BODY, encodeSend, findField, scanFrame, sendTemplate, type Scan, type S
 interface Sender {
   readonly index: number;
   readonly ws: WebSocket;
+  /** Secure session: the record layer (node:crypto, as cheap as the server's). */
+  channel: SecureChannel | undefined;
   readonly template: SendTemplate;
   seq: number;
   /** Intended send time by sender seq (rid == seq). */
@@ -100,8 +103,11 @@ async function main(o: GenOptions): Promise<void> {
     const peer = `${index & 1 ? 'a' : 'b'}${pair}`;
     const query = o.target === 'tidings' ? '?device=d1' : `?device=d1&user=${user}&peer=${peer}`;
     const urls = o.url.split(',');
-    const ws = new WebSocket(urls[index % urls.length]! + query, ['tidings.v1', 'tidings.token.' + (await token(user))], { perMessageDeflate: false });
-    const me: Sender = { index, ws, template: sendTemplate(privateConvId(user, peer)), seq: 0, intended: new Float64Array(perSender), peerNext: 1 };
+    const tok = await token(user);
+    const protocols = o.secure ? [SECURE_SUBPROTOCOL] : ['tidings.v1', 'tidings.token.' + tok];
+    const ws = new WebSocket(urls[index % urls.length]! + query, protocols, { perMessageDeflate: false });
+    const hs = o.secure ? (await import('@tidings/server')).startClientHandshake() : undefined;
+    const me: Sender = { index, ws, channel: undefined, template: sendTemplate(privateConvId(user, peer)), seq: 0, intended: new Float64Array(perSender), peerNext: 1 };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`connect timeout for ${user}`)), 15_000);
       const ready = (): void => {
@@ -111,12 +117,32 @@ async function main(o: GenOptions): Promise<void> {
       ws.once('error', reject);
       ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()} for ${user}`)));
       if (o.target === 'ws') ws.once('open', ready);
-      else ws.once('message', (d: Buffer) => (scanFrame(d, s) && s.body === BODY.welcome ? ready() : reject(new Error('expected welcome'))));
+      else if (hs) {
+        ws.once('open', () => ws.send(encodeFrame({ rid: 0, body: { case: 'secureHello', value: hs.hello } })));
+        ws.on('message', (d: Buffer) => {
+          if (!me.channel) {
+            const r = decodeFrame(d);
+            const done = r.ok && r.frame.body.case === 'secureWelcome' ? hs.finish(r.frame.body.value) : undefined;
+            if (!done?.ok) return reject(new Error('secure handshake failed'));
+            me.channel = done.channel;
+            ws.send(me.channel.seal([encodeFrame({ rid: 0, body: { case: 'hello', value: { sdk: 'bench', token: tok } } })]));
+            return;
+          }
+          const opened = me.channel.open(d);
+          if (opened.ok && scanFrame(opened.frames[0]!, s) && s.body === BODY.welcome) ready();
+          else reject(new Error('expected welcome'));
+        });
+      } else ws.once('message', (d: Buffer) => (scanFrame(d, s) && s.body === BODY.welcome ? ready() : reject(new Error('expected welcome'))));
     });
-    ws.removeAllListeners('close').removeAllListeners('error');
+    ws.removeAllListeners('close').removeAllListeners('error').removeAllListeners('message');
     ws.on('error', () => c.errors++);
     ws.on('close', () => void (finished || c.errors++));
-    ws.on('message', (d: Buffer) => onFrame(me, d));
+    ws.on('message', (d: Buffer) => {
+      if (!me.channel) return onFrame(me, d);
+      const opened = me.channel.open(d);
+      if (!opened.ok) return void c.errors++;
+      for (const f of opened.frames) onFrame(me, Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+    });
     return me;
   };
   for (let i = 0; i < senders; i += 20) list.push(...(await Promise.all(Array.from({ length: Math.min(20, senders - i) }, (_, j) => connect(i + j)))));
@@ -152,7 +178,8 @@ async function main(o: GenOptions): Promise<void> {
         content.writeDoubleLE(intended, 0);
         content.writeUInt32LE(me.index, 8);
         content.writeUInt32LE(seq, 12);
-        me.ws.send(encodeSend(me.template, seq, seq, content), { binary: true });
+        const frame = encodeSend(me.template, seq, seq, content);
+        me.ws.send(me.channel ? me.channel.seal([frame]) : frame, { binary: true });
         c.sent++;
         if (measured(intended)) {
           c.wSent++;

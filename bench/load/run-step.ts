@@ -22,6 +22,8 @@ export interface StepOptions {
   readonly drainMs: number;
   /** Extra node flags for the server process (e.g. `--cpu-prof`). */
   readonly serverNodeFlags?: readonly string[];
+  /** Tidings only: the generator speaks the secure session (the server must allow the other mode when false). */
+  readonly secure?: boolean;
 }
 
 /** A step's generator result plus what the server process spent. */
@@ -40,16 +42,23 @@ export interface StepResult extends GenResult {
   readonly otherCpu: number;
 }
 
+/** Server options; a secure step asks the server to allow secure sessions (benchmark servers default to plaintext only). */
+function serverOptions(o: StepOptions): Parameters<typeof startTidings>[0] {
+  const opts = { root: o.root, nodeFlags: o.serverNodeFlags ?? [], env: { TIDINGS_SECURE_SESSION: 'optional' } };
+  return opts;
+}
+
 /** Starts the server, runs the generator against it, samples /proc around the window, stops the server. */
 export async function runStep(o: StepOptions): Promise<StepResult> {
   const server: ServerHandle =
-    o.target === 'tidings' ? await startTidings({ root: o.root, nodeFlags: o.serverNodeFlags ?? [] }) : await startWsBaseline(o.root);
+    o.target === 'tidings' ? await startTidings(serverOptions(o)) : await startWsBaseline(o.root);
   try {
     const args = [
       join(o.root, 'bench/load/one-to-one-gen.ts'),
       ...['--target', o.target, '--url', server.wsUrl, '--pairs', String(o.pairs), '--rate', String(o.rate)],
       ...['--warmup-ms', String(o.warmupMs), '--duration-ms', String(o.durationMs), '--drain-ms', String(o.drainMs)],
       ...(server.runtimeFile ? ['--runtime', server.runtimeFile] : []),
+      ...(o.secure ? ['--secure'] : []),
     ];
     const gen = spawn(process.execPath, args, { cwd: o.root, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr = tail(gen.stderr);
