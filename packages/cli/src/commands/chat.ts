@@ -39,6 +39,8 @@ export async function runChat(args: string[]): Promise<void> {
   const client = createClient({
     url,
     token: () => issueUserToken(app, user, 3600),
+    // Pin the local node's key from runtime.json (a remote --url gets the key it presents).
+    ...(!values.url && readRuntime(dataDir)?.serverKey ? { serverKey: readRuntime(dataDir)!.serverKey } : {}),
     store: await createFileStore({ path: join(dataDir, 'chat', `${app.appKey}.${user}.jsonl`) }),
   });
   const decoder = new TextDecoder();
