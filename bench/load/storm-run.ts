@@ -13,6 +13,9 @@ import type { PreparedStorm, StormShape } from './storm-prep.ts';
 /** The generator counts as saturated above this fraction of one core. */
 export const MAX_GEN_CPU = 0.9;
 
+/** A trial is noisy when the rest of the machine used more than this fraction of a core (2 cores in all). */
+export const MAX_OTHER_CPU = 0.25;
+
 /** One storm trial: its generator result and what the server spent. */
 export interface StormTrial extends Omit<StormGenResult, 'type'> {
   readonly target: 'tidings' | 'ws';
@@ -27,6 +30,8 @@ export interface StormTrial extends Omit<StormGenResult, 'type'> {
   /** Every client synced exactly its messages, in order, and the generator had CPU to spare. */
   readonly valid: boolean;
   readonly invalidReasons: readonly string[];
+  /** Other work on the machine used more than {@link MAX_OTHER_CPU} of a core: the timing says more about the machine than the server. */
+  readonly noisy: boolean;
 }
 
 /** Starts a fresh server on the prepared data (or a ws baseline), lets every client reconnect at once, stops it. */
@@ -77,7 +82,7 @@ export async function runStormTrial(root: string, target: 'tidings' | 'ws', shap
       const { type: _type, ...rest } = r;
       return {
         ...rest, target, serverCpuMs, rssBeforeMiB: before.rssBytes / 1024 ** 2, peakRssMiB: after.peakRssBytes / 1024 ** 2, series, otherCpu,
-        valid: reasons.length === 0, invalidReasons: reasons,
+        valid: reasons.length === 0, invalidReasons: reasons, noisy: otherCpu > MAX_OTHER_CPU,
       };
     } finally {
       clearTimeout(limit);

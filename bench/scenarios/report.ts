@@ -56,8 +56,16 @@ function readmeSection(idle: ResultFile<IdleData> | undefined, storm: ResultFile
   if (storm?.data.median) {
     const s = storm.data.median;
     const b = storm.data.baseline;
-    rows.push([`reconnect storm: ${int(storm.data.options.clients)} clients x ${storm.data.options.convs * storm.data.options.perConv} missed messages, all synced (checked)`, `${(s.allSyncedMs / 1000).toFixed(2)} s`, `< ${STORM_TARGET_MS / 1000} s`, '']);
-    rows.push(['reconnect storm: connect p99', `${int(s.connectP99)} ms`, '', b ? `${ratio(s.connectP99, b.connect.p99)} of a bare ws server` : '']);
+    const lost = storm.data.trials.reduce((a, t) => a + t.lost + t.duplicates + t.outOfOrder + t.wrongContent, 0);
+    const other = Math.max(0, ...storm.data.trials.map((t) => t.otherCpu));
+    const busy = storm.data.trials.some((t) => t.noisy) ? `; other work used up to ${(other * 100).toFixed(0)}% of a core during the trials` : '';
+    rows.push([
+      `reconnect storm: ${int(storm.data.options.clients)} clients x ${storm.data.options.convs * storm.data.options.perConv} missed messages, all synced (checked)`,
+      `${(s.allSyncedMs / 1000).toFixed(2)} s, ${lost} lost/duplicate/out of order`, `< ${STORM_TARGET_MS / 1000} s, 0 lost`,
+      b ? `${ratio(s.allSyncedMs, b.allSyncedMs)} of a bare ws server just connecting${busy}` : busy,
+    ]);
+    rows.push(['reconnect storm: connect p99', `${int(s.connectP99)} ms`, '-', b ? `${ratio(s.connectP99, b.connect.p99)} of a bare ws server` : '-']);
+    rows.push(['reconnect storm: server CPU, peak RSS', `${(s.serverCpuMs / 1000).toFixed(1)} s, ${int(s.peakRssMiB)} MiB`, '-', b ? `${ratio(s.peakRssMiB, b.peakRssMiB)} the RSS of a bare ws server` : '-']);
   }
   return [
     'Benchmarks run with `npm run bench -- <name>` (`npm run bench -- all` runs every one, then `report`); every figure, with the machine,',
