@@ -111,6 +111,22 @@ async function openBus(config: Config, log: Logger, nodeId: string): Promise<Bus
   });
 }
 
+/** The bus with a count of what this node publishes and receives. */
+function countedBus(bus: Bus, published: () => void, received: () => void): Bus {
+  return {
+    subscribe: (topic, handler) =>
+      bus.subscribe(topic, (m) => {
+        received();
+        handler(m);
+      }),
+    publish: (m) => {
+      published();
+      bus.publish(m);
+    },
+    close: () => bus.close(),
+  };
+}
+
 /** Who is online: PostgreSQL rows kept alive by node heartbeats in cluster mode, else this node's router. */
 async function openPresence(config: Config, log: Logger, nodeId: string, isLocal: (appKey: string, userId: string) => boolean): Promise<Presence> {
   if (config.cluster !== 1) return createLocalPresence(isLocal);
@@ -151,15 +167,17 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   // Development without a configured credential gets a fresh one per run, written to runtime.json.
   const generatedOperatorToken = config.operatorToken === '' && config.mode === 'development' ? randomBytes(24).toString('base64url') : undefined;
   const operatorToken = generatedOperatorToken ?? config.operatorToken;
-  let bus: Bus;
+  let rawBus: Bus;
   try {
-    bus = adapters.bus ?? (await openBus(config, log, nodeId));
+    rawBus = adapters.bus ?? (await openBus(config, log, nodeId));
   } catch (err) {
     if (!adapters.store) await store.close();
     throw err;
   }
   const metrics = createMetrics();
   const now = Date.now;
+  // Counted, so an operator (and a test) can see that pushes reach only nodes holding a recipient.
+  const bus = countedBus(rawBus, () => metrics.busPublished.inc(), () => metrics.busReceived.inc());
   const commits = createCommitQueue({
     store,
     batchMax: config.commitBatchMax,

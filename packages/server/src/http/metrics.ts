@@ -7,6 +7,12 @@ export function createMetrics() {
   return {
     registry,
     stored: new Counter({ name: 'tidings_messages_stored_total', help: 'Messages committed.', registers: [registry] }),
+    busPublished: new Counter({ name: 'tidings_bus_published_total', help: 'Pushes this node published on the bus.', registers: [registry] }),
+    busReceived: new Counter({
+      name: 'tidings_bus_received_total',
+      help: 'Bus messages delivered to this node (only for users it holds).',
+      registers: [registry],
+    }),
     connections: new Gauge({ name: 'tidings_connections', help: 'Open authenticated connections.', registers: [registry] }),
     rejected: new Counter({
       name: 'tidings_rejected_total',
