@@ -1,0 +1,58 @@
+// Plain `ws` room broadcast, the chatroom baseline: every socket is in the
+// one room; a binary message from a socket becomes the same Push frame
+// Tidings sends (encoded once per message) and is written to every other
+// socket, with writes corked per socket per tick as the Tidings gateway does.
+// No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
+//
+// Usage: node bench/baselines/ws-room-server.ts --port 0
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeFrame } from '@tidings/protocol';
+
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
+const http = createServer();
+const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+const members = new Set<WebSocket>();
+const corked = new Set<Socket>();
+let seq = 0;
+
+function write(ws: WebSocket, bytes: Uint8Array): void {
+  const raw = (ws as unknown as { _socket: Socket })._socket;
+  if (!corked.has(raw)) {
+    corked.add(raw);
+    raw.cork();
+    process.nextTick(() => {
+      corked.delete(raw);
+      raw.uncork();
+    });
+  }
+  ws.send(bytes, { binary: true });
+}
+
+wss.on('connection', (ws) => {
+  members.add(ws);
+  ws.on('close', () => members.delete(ws));
+  ws.on('error', () => {});
+  ws.on('message', (data: Buffer) => {
+    seq++;
+    const frame = encodeFrame({
+      rid: 0,
+      body: {
+        case: 'push',
+        value: { message: { convId: 'r:bench', seq: BigInt(seq), msgId: `m${seq}`, senderId: 'pub', senderDevice: 'd', clientMsgId: `c${seq}`, type: 'text', content: new Uint8Array(data), ts: BigInt(Date.now()), flags: 0 } },
+      },
+    });
+    for (const m of members) if (m !== ws) write(m, frame);
+  });
+});
+
+http.listen(Number(values.port), values.host, () => process.stdout.write(JSON.stringify({ port: (http.address() as AddressInfo).port }) + '\n'));
+const stop = (): void => {
+  for (const m of members) m.terminate();
+  http.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
