@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Messaging } from '../services/messaging.ts';
 import { errorFrame } from '../services/replies.ts';
 import type { Session } from '../services/session.ts';
+import { wsBinaryFrame } from './ws-frame.ts';
 import type { SecureChannel } from '../secure/channel.ts';
 
 /** What a connection needs from the node. */
@@ -84,7 +85,9 @@ export class Connection {
         this.raw.uncork();
       });
     }
-    this.ws.send(bytes, { binary: true });
+    // Framed once per shared frame and written straight to the socket: what ws.send would write
+    // (no compression is negotiated), without re-framing the same push for every recipient.
+    this.raw.write(wsBinaryFrame(bytes));
   }
 
   private flushSealed(): void {
