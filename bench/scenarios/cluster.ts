@@ -6,15 +6,15 @@
 // the same offered rates; node CPU-ms and whole-machine CPU-ms per 1,000
 // messages. Writes the `## cluster` section of bench/RESULTS.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pollUntil, stopChild, tail } from '../lib/child.ts';
 import { readJsonLines } from '../lib/json-lines.ts';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
-import { machineBusyMs, sampleProc } from '../lib/proc-stats.ts';
+import { sampleProc } from '../lib/proc-stats.ts';
 import { markdownTable, updateSection } from '../lib/results-md.ts';
 import { readRuntime } from '../lib/tidings-server.ts';
 import type { GenEvent, GenResult } from '../load/gen-result.ts';
@@ -35,9 +35,30 @@ interface Step {
   readonly rate: number;
   readonly gen: GenResult;
   readonly nodeCpuMs: number;
-  /** Everything on the machine but the generator: nodes, PostgreSQL, NATS. */
-  readonly systemCpuMs: number;
+  /** Every postgres and nats-server process on the machine (shared services: other work on them counts too). */
+  readonly servicesCpuMs: number;
+  /** 1-minute load average at the end of the window: other work on the machine. */
+  readonly load: number;
 }
+
+/** CPU ms of every process whose command is one of `names` (from /proc). */
+function cpuOfCommands(names: ReadonlySet<string>): number {
+  let ms = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!names.has(comm)) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ms;
+}
+const SERVICES = new Set(['postgres', 'nats-server']);
 
 interface Nodes {
   readonly pids: number[];
@@ -110,18 +131,18 @@ async function runStep(s: Setup, rate: number, o: { pairs: number; warmupMs: num
     const cpu = (): number => nodes.pids.reduce((sum, pid) => sum + sampleProc(pid).cpuMs, 0);
     let cpu0 = 0;
     let cpu1 = 0;
-    let busy0 = 0;
-    let busy1 = 0;
+    let svc0 = 0;
+    let svc1 = 0;
+    let load = 0;
     let result: GenResult | undefined;
     readJsonLines<GenEvent>(gen.stdout!, (e) => {
-      if (e.type === 'window-start') [cpu0, busy0] = [cpu(), machineBusyMs()];
-      else if (e.type === 'window-end') [cpu1, busy1] = [cpu(), machineBusyMs()];
+      if (e.type === 'window-start') [cpu0, svc0] = [cpu(), cpuOfCommands(SERVICES)];
+      else if (e.type === 'window-end') [cpu1, svc1, load] = [cpu(), cpuOfCommands(SERVICES), loadavg()[0]!];
       else if (e.type === 'result') result = e;
     });
     const code = await new Promise<number | null>((resolve) => gen.once('exit', resolve));
     if (code !== 0 || !result) throw new Error(`generator failed (exit ${code}): ${stderr()}`);
-    const genCpuMs = result.genCpu * o.durationMs;
-    return { setup: s, rate, gen: result, nodeCpuMs: cpu1 - cpu0, systemCpuMs: Math.max(0, busy1 - busy0 - genCpuMs) };
+    return { setup: s, rate, gen: result, nodeCpuMs: cpu1 - cpu0, servicesCpuMs: svc1 - svc0, load };
   } finally {
     await nodes.stop();
   }
@@ -150,7 +171,8 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     `${st.gen.ack.p50.toFixed(1)} / ${st.gen.ack.p99.toFixed(1)}`,
     `${st.gen.e2e.p50.toFixed(1)} / ${st.gen.e2e.p99.toFixed(1)}`,
     per1k(st.nodeCpuMs, st.gen.window.sent),
-    per1k(st.systemCpuMs, st.gen.window.sent),
+    per1k(st.nodeCpuMs + st.servicesCpuMs, st.gen.window.sent),
+    st.load.toFixed(1),
     sustained(st) ? 'yes' : 'no',
   ]);
   const best = new Map<string, number>();
@@ -161,10 +183,10 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     '',
     `1:1 messaging, ${o.pairs} pairs (${o.pairs * 2} sockets), open-loop generator at fixed offered rates, ${o.durationMs / 1000} s measured per step, a fresh server (and a fresh PostgreSQL schema) per step.`,
     'With 2 or 3 nodes sender i connects to node i mod n, so every message crosses NATS from one node to another.',
-    'Node CPU: utime+stime of the Tidings processes; system CPU: the whole machine minus the generator (nodes + PostgreSQL + NATS + SQLite I/O).',
+    'Node CPU: utime+stime of the Tidings processes. Node+services: plus every postgres and nats-server process (shared services: other work on them counts too). Load: 1-minute load average at the end of the step (other work on the machine).',
     'Sustained: >= 99% delivered in the window, no errors, end-to-end p99 < 250 ms.',
     '',
-    markdownTable(['setup', 'offered/s', 'delivered/s', 'ack p50 / p99 ms', 'e2e p50 / p99 ms', 'node CPU-ms/1k', 'system CPU-ms/1k', 'sustained'], rows),
+    markdownTable(['setup', 'offered/s', 'delivered/s', 'ack p50 / p99 ms', 'e2e p50 / p99 ms', 'node CPU-ms/1k', 'node+services CPU-ms/1k', 'load', 'sustained'], rows),
     '',
     'Highest sustained offered rate: ' + names.map((n) => `${n}: ${best.get(n) ?? 'none'}`).join('; ') + '.',
     '',
@@ -194,7 +216,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   await requireNats();
   const write = !values['no-write'] && process.env.BENCH_NO_WRITE !== '1';
   const rates = values.rates.split(',').map(Number);
-  const o = { pairs: Number(values.pairs), warmupMs: 1500, durationMs: Number(values['duration-ms']), drainMs: 3000 };
+  const o = { pairs: Number(values.pairs), warmupMs: 2000, durationMs: Number(values['duration-ms']), drainMs: 3000 };
   const machine = describeMachine();
   const command = `npm run bench -- cluster${argv.length ? ' ' + argv.join(' ') : ''}`;
   const meta = { command, date: new Date().toISOString(), machine, commit: gitCommit(ROOT) };
@@ -217,7 +239,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       steps.push(st);
       const g = st.gen;
       console.log(
-        `${s.name} @ ${rate}/s: delivered ${Math.round(g.achievedRate)}/s, e2e p50 ${g.e2e.p50.toFixed(1)} p99 ${g.e2e.p99.toFixed(1)} ms, node ${per1k(st.nodeCpuMs, g.window.sent)} / system ${per1k(st.systemCpuMs, g.window.sent)} CPU-ms/1k, errors ${g.errors}${g.firstError ? ` (${g.firstError})` : ''}`,
+        `${s.name} @ ${rate}/s: delivered ${Math.round(g.achievedRate)}/s, e2e p50 ${g.e2e.p50.toFixed(1)} p99 ${g.e2e.p99.toFixed(1)} ms, node ${per1k(st.nodeCpuMs, g.window.sent)} / +services ${per1k(st.nodeCpuMs + st.servicesCpuMs, g.window.sent)} CPU-ms/1k, load ${st.load.toFixed(1)}, errors ${g.errors}${g.firstError ? ` (${g.firstError})` : ''}`,
       );
       // Past saturation the next rate only says the same, slower.
       if (!sustained(st)) break;
