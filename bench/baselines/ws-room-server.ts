@@ -1,13 +1,15 @@
 // Plain `ws` room broadcast, the chatroom baseline: every socket is in the
 // one room; a binary message from a socket becomes the same Push frame
-// Tidings sends (encoded once per message) and is written to every other
-// socket, with writes corked per socket per tick as the Tidings gateway does.
+// Tidings sends (encoded and WebSocket-framed once per message) and the same
+// buffer is written to every other socket, with writes corked per socket per
+// tick, as the Tidings gateway does.
 // No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
 //
 // Usage: node bench/baselines/ws-room-server.ts --port 0
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame } from '@tidings/protocol';
 
@@ -15,10 +17,12 @@ const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }
 const http = createServer();
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 const members = new Set<WebSocket>();
+/** ws's frame builder (exported at runtime, untyped): the exact bytes ws.send would write. */
+const Sender = (wsModule as unknown as { Sender: { frame(data: Buffer, o: object): Buffer[] } }).Sender;
 const corked = new Set<Socket>();
 let seq = 0;
 
-function write(ws: WebSocket, bytes: Uint8Array): void {
+function write(ws: WebSocket, framed: readonly Buffer[]): void {
   const raw = (ws as unknown as { _socket: Socket })._socket;
   if (!corked.has(raw)) {
     corked.add(raw);
@@ -28,7 +32,7 @@ function write(ws: WebSocket, bytes: Uint8Array): void {
       raw.uncork();
     });
   }
-  ws.send(bytes, { binary: true });
+  for (const b of framed) raw.write(b);
 }
 
 wss.on('connection', (ws) => {
@@ -44,7 +48,8 @@ wss.on('connection', (ws) => {
         value: { message: { convId: 'r:bench', seq: BigInt(seq), msgId: `m${seq}`, senderId: 'pub', senderDevice: 'd', clientMsgId: `c${seq}`, type: 'text', content: new Uint8Array(data), ts: BigInt(Date.now()), flags: 0 } },
       },
     });
-    for (const m of members) if (m !== ws) write(m, frame);
+    const framed = Sender.frame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false });
+    for (const m of members) if (m !== ws && m.readyState === m.OPEN) write(m, framed);
   });
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Receiver } from 'ws';
+import * as wsModule from 'ws';
 import { wsBinaryFrame } from './ws-frame.ts';
 
 test('ws frame - frames of every length class parse back with ws and are built once per payload', async () => {
@@ -9,7 +9,9 @@ test('ws frame - frames of every length class parse back with ws and are built o
     const frame = wsBinaryFrame(payload);
     assert.equal(wsBinaryFrame(payload), frame, 'cached');
     const got = await new Promise<Buffer>((resolve, reject) => {
-      const r = new Receiver({ isServer: false, binaryType: 'nodebuffer' } as ConstructorParameters<typeof Receiver>[0]);
+      // ws's own frame parser (exported at runtime, untyped).
+      const Receiver = (wsModule as unknown as { Receiver: new (o: object) => NodeJS.WritableStream & NodeJS.EventEmitter }).Receiver;
+      const r = new Receiver({ isServer: false, binaryType: 'nodebuffer' });
       r.on('message', (data: Buffer, isBinary: boolean) => (isBinary ? resolve(data) : reject(new Error('text'))));
       r.on('error', reject);
       r.write(frame);
