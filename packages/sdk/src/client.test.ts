@@ -194,3 +194,62 @@ test('client - a silent connection is declared dead and replaced', async () => {
   assert.equal(sockets.length, 2);
   await client.close();
 });
+
+function custom(extra: { url?: string | string[]; syncIntervalMs?: number }) {
+  const clock = new ManualClock(1000);
+  const sockets: FakeSocket[] = [];
+  const client = createClient({
+    url: extra.url ?? 'ws://x/ws', token: 'tok', deviceId: 'd1', clock, secure: false, backoff: { minMs: 100, maxMs: 100, random: () => 0.5 },
+    ...(extra.syncIntervalMs !== undefined ? { syncIntervalMs: extra.syncIntervalMs } : {}),
+    webSocket: (url, protocols) => {
+      const s = new FakeSocket(url, protocols);
+      sockets.push(s);
+      return s;
+    },
+  });
+  const messages: Message[] = [];
+  client.on('message', (m) => messages.push(m));
+  return { clock, sockets, client, messages, ws: () => sockets.at(-1)! };
+}
+
+test('client - anti-entropy: a periodic sync finds a conversation whose last push was lost and pulls it, without reconnecting', async () => {
+  const { client, clock, ws, messages, sockets } = custom({ syncIntervalMs: 500 });
+  const connected = client.connect();
+  await tick();
+  welcome(ws());
+  await connected;
+  const [first] = ws().take('sync');
+  ws().push({ rid: first!.rid, body: { case: 'syncResult', value: { conversations: [], cursor: 0n } } });
+  // The push of g:x seq 1 is lost on the bus: nothing arrives. The next periodic sync names it.
+  clock.advance(500);
+  const [again] = ws().take('sync');
+  assert.ok(again, 'a sync every syncIntervalMs');
+  assert.equal(ws().take('sync').length, 0, 'one sync at a time');
+  ws().push({ rid: again.rid, body: { case: 'syncResult', value: { conversations: [{ convId: 'g:x', maxSeq: 1n, version: 1n }], cursor: 1n } } });
+  const [pull] = ws().take('pull');
+  assert.ok(pull?.body.case === 'pull' && pull.body.value.fromSeq === 1n);
+  ws().push({ rid: pull.rid, body: { case: 'pullResult', value: { convId: 'g:x', messages: [wire(1)], maxSeq: 1n } } });
+  assert.deepEqual(messages.map((m) => m.seq), [1]);
+  assert.equal(sockets.length, 1, 'healed on the same connection');
+  await client.close();
+});
+
+test('client - several node urls: an attempt that gets no welcome moves on to the next node', async () => {
+  const { client, clock, sockets, ws } = custom({ url: ['ws://a/ws', 'ws://b/ws'] });
+  const connected = client.connect();
+  await tick();
+  assert.equal(ws().url, 'ws://a/ws?device=d1');
+  ws().close(1006, '');
+  clock.advance(100);
+  await tick();
+  assert.equal(ws().url, 'ws://b/ws?device=d1');
+  welcome(ws());
+  await connected;
+  // A welcomed connection that drops retries the same node first.
+  ws().close(1006, '');
+  clock.advance(100);
+  await tick();
+  assert.equal(ws().url, 'ws://b/ws?device=d1');
+  assert.equal(sockets.length, 3);
+  await client.close();
+});
