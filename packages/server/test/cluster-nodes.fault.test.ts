@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { POSTGRES_URL } from '../src/storage/postgres/pg.fixture.ts';
 import { createChatLoad } from './helpers/chat-load.ts';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
 
@@ -50,34 +52,59 @@ test(`cluster fault - 3 nodes, 36 devices, one node killed with SIGKILL and rest
   }
 });
 
-test(`cluster fault - a node stopped with SIGSTOP beyond every lease and heartbeat timeout, then SIGCONT, never hands out a seq twice (seed ${SEED})`, async () => {
-  const cluster = await startCluster({ nodes: 3 });
+test(`cluster fault - a node stopped with SIGSTOP mid-transaction beyond every lease and heartbeat timeout, then SIGCONT, never hands out a seq twice (seed ${SEED})`, async () => {
+  // Node 1's connections carry their own application_name, so the test can see its transactions in pg_stat_activity.
+  const tag = `tidings_frozen_${SEED}`;
+  const cluster = await startCluster({ nodes: 3, postgresUrl: (n) => (n === 1 ? `${POSTGRES_URL}?application_name=${tag}` : POSTGRES_URL) });
   const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 1, syncIntervalMs: 1000 });
   const PER_PHASE = 40;
+  const openTx = async (): Promise<number> => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'`, [tag]);
+      return rows[0].n as number;
+    } finally {
+      await client.end();
+    }
+  };
   try {
     await load.connect();
     const frozen = cluster.nodes[0]!;
-    const before = load.traffic(PER_PHASE, 2);
-    await sleep(40);
-    const unacked = load.devices.reduce((n, d) => n + d.client.outboxSize, 0);
-    process.kill(frozen.pid, 'SIGSTOP');
+    let phases = 0;
+    let caught = false;
+    let unacked = 0;
+    // Freeze the node while it holds an open transaction (row locks on its conversations); try a few times.
+    for (let attempt = 0; attempt < 8 && !caught; attempt++) {
+      phases++;
+      const traffic = load.traffic(PER_PHASE, 2);
+      await sleep(30 + attempt * 7);
+      unacked = load.devices.reduce((n, d) => n + d.client.outboxSize, 0);
+      process.kill(frozen.pid, 'SIGSTOP');
+      caught = (await openTx()) > 0;
+      if (!caught) process.kill(frozen.pid, 'SIGCONT');
+      await traffic;
+    }
+    assert.ok(caught, 'the node must be frozen with a transaction open');
     try {
-      await before;
-      // Its clients time out (2 heartbeats), fail over and resend; its open
-      // transaction passes PostgreSQL's idle-in-transaction timeout (2 s).
+      // Its clients time out (2 heartbeats), fail over and resend, and wait on
+      // its row locks until PostgreSQL ends its transaction (2 s idle timeout).
       await sleep(2500);
+      phases++;
       await load.traffic(PER_PHASE, 2);
-      await sleep(4000);
+      await sleep(3000);
+      assert.equal(await openTx(), 0, 'PostgreSQL ended the frozen transaction');
     } finally {
       process.kill(frozen.pid, 'SIGCONT');
     }
+    phases++;
     await load.traffic(PER_PHASE, 2);
     assert.ok(unacked > 0, 'the node must stop with sends in flight');
     await load.drain(60_000);
     const report = load.check();
     assert.ok(report.ok, `seed=${SEED + 1}\n${report.format()}`);
-    assert.equal(load.totalAcked(), DEVICES * 3 * PER_PHASE);
-    await assertGapless(cluster, DEVICES * 3 * PER_PHASE);
+    assert.equal(load.totalAcked(), DEVICES * phases * PER_PHASE);
+    await assertGapless(cluster, DEVICES * phases * PER_PHASE);
     assert.ok(frozen.running, `the resumed node runs on:\n${frozen.output()}`);
   } finally {
     await load.close();
