@@ -49,3 +49,17 @@ test('bench smoke - storm: every client syncs exactly its missed messages, and r
   assert.match(renderStorm(file), /Tidings vs ws baseline/);
   assert.match(stormCharts(file)['storm-sync.svg']!, /^<svg/);
 });
+
+test('bench smoke - plain fan-out delivers on every peer, and renders', async () => {
+  const { DEFAULTS: FAN, runFanout } = await import('./scenarios/fanout.ts');
+  const { renderFanout, fanoutCharts } = await import('./report/fanout.ts');
+  const data = await runFanout({ ...FAN, subs: 5, rates: [20], trials: 1, warmupMs: 200, durationMs: 500 });
+  for (const t of data.trials) {
+    assert.ok(t.windowSent > 0, `${t.target} sent nothing`);
+    assert.equal(t.delivered, t.expected, `${t.target}: every subscriber got every message`);
+    assert.equal(t.duplicates + t.reordered, 0);
+  }
+  const file = { scenario: 'fanout', command: 'smoke', date: 'now', commit: 'x', machine: 'here', seconds: 1, data };
+  assert.match(renderFanout(file), /Side by side/);
+  assert.match(fanoutCharts(file)['fanout-latency.svg']!, /^<svg/);
+});

@@ -1,5 +1,6 @@
 // Socket.IO peer: a plain Socket.IO server (websocket transport only) that
-// keeps every socket and relays nothing. Prints `{"port":N}` once listening.
+// keeps every socket; `fan` events are broadcast to
+// every other socket, nothing else is relayed. Prints `{"port":N}` once listening.
 //
 // Usage: node bench/baselines/socketio-server.ts --port 0
 import { createServer } from 'node:http';
@@ -13,6 +14,8 @@ const http = createServer();
 const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
 io.on('connection', (socket) => {
   socket.on('echo', (data: unknown) => socket.emit('echo', data));
+  // Fan-out: to every other socket (Socket.IO encodes a broadcast once).
+  socket.on('fan', (data: unknown) => socket.broadcast.emit('fan', data));
 });
 
 http.listen(Number(values.port), values.host, () => {

@@ -102,6 +102,8 @@ export interface StartTargetOptions {
   readonly nodeFlags?: readonly string[];
   /** Extra `tidings start` flags. */
   readonly tidingsArgs?: readonly string[];
+  /** `ws` only: the fan-out relay instead of the 1:1 relay. */
+  readonly wsFanout?: boolean;
 }
 
 /** Starts one server under test as a child process of ours. */
@@ -110,7 +112,7 @@ export function startTarget(target: Target, o: StartTargetOptions): Promise<Serv
     case 'tidings':
       return startTidings({ root: o.root, nodeFlags: o.nodeFlags ?? [], args: o.tidingsArgs ?? [] });
     case 'ws':
-      return startNodeScript('ws', o.root, 'bench/baselines/ws-echo-server.ts', o.nodeFlags ?? []);
+      return startNodeScript('ws', o.root, o.wsFanout ? 'bench/baselines/ws-fanout-server.ts' : 'bench/baselines/ws-echo-server.ts', o.nodeFlags ?? []);
     case 'socketio':
       return startNodeScript('socketio', o.root, 'bench/baselines/socketio-server.ts', o.nodeFlags ?? []);
     case 'nats':

@@ -9,6 +9,8 @@ import { markdownTable, updateSection } from '../lib/results-md.ts';
 import { readResults, type ResultFile } from '../lib/results-json.ts';
 import type { IdleData } from './idle.ts';
 import type { StormData } from './storm.ts';
+import type { FanoutData } from './fanout.ts';
+import { fanoutCharts, renderFanout } from '../report/fanout.ts';
 import { idleCharts, IDLE_TARGET_KB, renderIdle } from '../report/idle.ts';
 import { renderStorm, stormCharts, STORM_TARGET_MS } from '../report/storm.ts';
 import { f1, int, ratio } from '../report/format.ts';
@@ -16,7 +18,7 @@ import { f1, int, ratio } from '../report/format.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Section heading in RESULTS.md per scenario with a renderer. */
-export const SECTIONS: Record<string, string> = { idle: 'idle capacity', storm: 'reconnect-and-sync storm' };
+export const SECTIONS: Record<string, string> = { idle: 'idle capacity', storm: 'reconnect-and-sync storm', fanout: 'plain fan-out: peers' };
 
 /** Rewrites RESULTS.md sections and charts under `root`; returns the chart files written. */
 export function report(root: string): string[] {
@@ -41,11 +43,16 @@ export function report(root: string): string[] {
     updateSection(md, SECTIONS.storm!, renderStorm(storm));
     charts(stormCharts(storm));
   }
-  updateSection(join(root, 'README.md'), 'Performance', readmeSection(idle, storm));
+  const fanout = results.get('fanout') as ResultFile<FanoutData> | undefined;
+  if (fanout) {
+    updateSection(md, SECTIONS.fanout!, renderFanout(fanout));
+    charts(fanoutCharts(fanout));
+  }
+  updateSection(join(root, 'README.md'), 'Performance', readmeSection(idle, storm, fanout !== undefined));
   return written;
 }
 
-function readmeSection(idle: ResultFile<IdleData> | undefined, storm: ResultFile<StormData> | undefined): string {
+function readmeSection(idle: ResultFile<IdleData> | undefined, storm: ResultFile<StormData> | undefined, fanout: boolean): string {
   const rows: string[][] = [];
   if (idle) {
     for (const m of idle.data.medians.filter((x) => x.target === 'tidings')) {
@@ -77,6 +84,7 @@ function readmeSection(idle: ResultFile<IdleData> | undefined, storm: ResultFile
     '',
     ...(idle ? ['![RSS per idle connection](bench/charts/idle-memory.svg)', ''] : []),
     ...(storm ? ['![reconnect storm: time until all synced](bench/charts/storm-sync.svg)', '![reconnect storm latency](bench/charts/storm-latency.svg)', ''] : []),
+    ...(fanout ? ['Plain fan-out of the peers (ws relay, Socket.IO, and NATS / Mosquitto: no persistence, different protocol):', '', '![plain fan-out latency](bench/charts/fanout-latency.svg)', ''] : []),
   ].join('\n');
 }
 
