@@ -55,11 +55,12 @@ function receive(bytes: Uint8Array, sampled: boolean): void {
   if (sent >= windowStart && sent < windowEnd) hist.recordMs(t - sent);
 }
 
-function receiveIo(data: Buffer, sampled: boolean): void {
+function receiveIo(data: ArrayBuffer | Uint8Array, sampled: boolean): void {
   const t = now();
   if (t >= windowStart && t < windowEnd) deliveries++;
   if (!sampled || data.byteLength !== 8) return;
-  const sent = data.readDoubleBE(0);
+  const view = data instanceof ArrayBuffer ? new DataView(data) : new DataView(data.buffer, data.byteOffset, 8);
+  const sent = view.getFloat64(0);
   if (sent >= windowStart && sent < windowEnd) hist.recordMs(t - sent);
 }
 
@@ -73,7 +74,7 @@ async function openMember(i: number): Promise<(payload: Uint8Array, n: number) =
       s.once('connect', () => resolve());
       s.once('connect_error', reject);
     });
-    s.on('m', (d: Buffer) => receiveIo(d, sampled));
+    s.on('m', (d: ArrayBuffer | Uint8Array) => receiveIo(d, sampled));
     s.on('disconnect', () => errors++);
     return (payload) => void s.emit('pub', Buffer.from(payload));
   }

@@ -88,11 +88,27 @@ export class Room {
     return this.emitted;
   }
 
+  /** Joined connections per user, so the member count costs nothing per join. */
+  private readonly perUser = new Map<string, number>();
+
   /** Distinct users with at least one joined connection. */
   userCount(): number {
-    const users = new Set<string>();
-    for (const p of this.members.values()) users.add(p.session.userId);
-    return users.size;
+    return this.perUser.size;
+  }
+
+  /** Adds a joined connection (idempotent). */
+  addMember(p: Peer): void {
+    if (this.members.has(p.session.connectionId)) return;
+    this.members.set(p.session.connectionId, p);
+    this.perUser.set(p.session.userId, (this.perUser.get(p.session.userId) ?? 0) + 1);
+  }
+
+  /** Removes a joined connection (idempotent). */
+  removeMember(p: Peer): void {
+    if (!this.members.delete(p.session.connectionId)) return;
+    const n = (this.perUser.get(p.session.userId) ?? 1) - 1;
+    if (n <= 0) this.perUser.delete(p.session.userId);
+    else this.perUser.set(p.session.userId, n);
   }
 
   /** The ack of an earlier send with this dedupe key, if still in the window. */

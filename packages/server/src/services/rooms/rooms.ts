@@ -55,7 +55,9 @@ export function createRooms(o: RoomsOptions) {
     for (const e of entries) {
       if (!e) continue;
       const bytes = pushFrame(e);
-      for (const [connId, p] of room.members) if (connId !== skip || e.coversTo) p.write(bytes);
+      // The sender's own connection has the ack instead (markers go to everyone).
+      if (skip === undefined || e.coversTo) for (const p of room.members.values()) p.write(bytes);
+      else for (const p of room.members.values()) if (p.session.connectionId !== skip) p.write(bytes);
     }
   }
 
@@ -82,7 +84,7 @@ export function createRooms(o: RoomsOptions) {
   }
 
   function leave(room: Room, peer: Peer): void {
-    room.members.delete(peer.session.connectionId);
+    room.removeMember(peer);
     joined.get(peer)?.delete(room);
   }
 
@@ -154,7 +156,7 @@ export function createRooms(o: RoomsOptions) {
       case 'join': {
         if (!('peer' in actor)) return fail('protocol.invalid_request', 'connections join rooms');
         if (room.banned.has(userId)) return fail('room.banned');
-        room.members.set(actor.peer.session.connectionId, actor.peer);
+        room.addMember(actor.peer);
         let set = joined.get(actor.peer);
         if (!set) joined.set(actor.peer, (set = new Set()));
         set.add(room);
@@ -241,7 +243,7 @@ export function createRooms(o: RoomsOptions) {
     run,
     /** The connection closed: it leaves every room it joined. */
     closed(peer: Peer): void {
-      for (const room of joined.get(peer) ?? []) room.members.delete(peer.session.connectionId);
+      for (const room of joined.get(peer) ?? []) room.removeMember(peer);
       joined.delete(peer);
     },
     /** Sets an app's policy for rooms created from now on. */
