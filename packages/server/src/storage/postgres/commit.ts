@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { ContentCipher } from '../content-cipher.ts';
 import { MESSAGE_FLAG_RECALLED, type SendInput, type SendOutcome, type StoredMessage } from '../port.ts';
 import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { COMMIT_SQL, type Statement } from './sql.ts';
@@ -47,7 +48,7 @@ interface Change {
 const run = (client: PoolClient, s: Statement, values: unknown[]) => client.query({ ...s, values });
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
-export async function commitBatch(client: PoolClient, batch: readonly SendInput[]): Promise<SendOutcome[]> {
+export async function commitBatch(client: PoolClient, batch: readonly SendInput[], cipher?: ContentCipher): Promise<SendOutcome[]> {
   // 1. Lock the conversations, sorted.
   const convs = new Map<string, { key: string; input: SendInput }>();
   for (const input of batch) {
@@ -112,7 +113,7 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
       cursor = { input, last: (row?.last_sender_seq as number | null) ?? 0, changed: false };
       cursors.set(cursorKey, cursor);
     }
-    const original = stored.get(dedupeKey) ?? (row?.seq == null ? undefined : originalOf(input, row));
+    const original = stored.get(dedupeKey) ?? (row?.seq == null ? undefined : cipher ? cipher.open(originalOf(input, row)) : originalOf(input, row));
     const senderSeq = effectiveSenderSeq(input.senderSeq, cursor.last);
     const decision = classifySend(senderSeq, { original, lastSenderSeq: cursor.last });
     if (decision.status !== 'store') {
@@ -184,7 +185,7 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     messages.map((m) => m.clientMsgId),
     messages.map((m) => m.senderSeq),
     messages.map((m) => m.type),
-    messages.map((m) => erased.get(m)?.content ?? m.content),
+    messages.map((m) => erased.get(m)?.content ?? (cipher ? cipher.seal(m.appKey, m.convId, m.seq, m.content) : m.content)),
     messages.map((m) => m.ts),
     messages.map((m) => erased.get(m)?.flags ?? m.flags),
     moved.map((c) => c.input.appKey),

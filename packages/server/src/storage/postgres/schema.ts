@@ -213,6 +213,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_key, id) WHERE dead;
     `,
   },
+  {
+    name: 'data keys for encryption at rest',
+    sql: `
+      CREATE TABLE data_keys (
+        app_key TEXT NOT NULL,
+        key_id INTEGER NOT NULL,
+        wrapped BYTEA NOT NULL,
+        PRIMARY KEY (app_key, key_id)
+      );
+    `,
+  },
 ];
 
 /** A schema name safe to splice into SQL unquoted. */

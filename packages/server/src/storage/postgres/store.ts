@@ -13,6 +13,7 @@
  * the whole batch back and it is retried, up to three attempts.
  */
 import pg from 'pg';
+import { createContentCipher } from '../content-cipher.ts';
 import { TidingsError } from '@tidings/protocol';
 import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, WebhookConfig, WebhookEnqueue } from '../port.ts';
 import { commitBatch } from './commit.ts';
@@ -39,6 +40,8 @@ export interface PostgresStoreOptions {
   readonly queryTimeoutMs?: number;
   /** Called with errors of idle pooled connections (they are replaced on next use). */
   readonly onError?: (err: Error) => void;
+  /** 32-byte master key: message content is encrypted at rest under per-app data keys it wraps. */
+  readonly masterKey?: Uint8Array;
 }
 
 /** `bigint` columns hold seqs, versions and ms timestamps, all far below 2^53. */
@@ -113,6 +116,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     check();
     return pool.query({ ...s, values });
   };
+  const cipher = createContentCipher(options.masterKey, {
+    list: async (appKey) =>
+      (await pool.query('SELECT key_id, wrapped FROM data_keys WHERE app_key = $1 ORDER BY key_id', [appKey])).rows.map(
+        (r: Record<string, unknown>) => ({ appKey, keyId: r.key_id as number, wrapped: r.wrapped as Uint8Array }),
+      ),
+    insert: async (k) => {
+      await pool.query('INSERT INTO data_keys (app_key, key_id, wrapped) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+        k.appKey,
+        k.keyId,
+        k.wrapped,
+      ]);
+    },
+  });
 
   const commitOnce = async (batch: readonly SendInput[]): Promise<SendOutcome[]> => {
     const client = await pool.connect();
@@ -127,7 +143,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const outcomes = await commitBatch(client, batch);
+      const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined);
       await enqueueStored(client, batch, outcomes);
       await client.query('COMMIT');
       return outcomes;
@@ -168,6 +184,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     commitSends: async (batch: readonly SendInput[]) => {
       check();
       if (batch.length === 0) return [];
+      await cipher.ensure(new Set(batch.map((b) => b.appKey)));
       for (let attempt = 1; ; attempt++) {
         try {
           return await commitOnce(batch);
@@ -178,8 +195,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
     },
 
-    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) =>
-      (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit])).rows.map(toMessage),
+    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
+      await cipher.ensure([appKey]);
+      return (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit])).rows.map((r) => cipher.open(toMessage(r)));
+    },
 
     maxSeq: async (appKey: string, convId: string) =>
       ((await query(SQL.maxSeq, [appKey, convId])).rows[0]?.max_seq as number | undefined) ?? 0,

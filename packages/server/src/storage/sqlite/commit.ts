@@ -1,6 +1,7 @@
 import type { SendInput, SendOutcome, StoredMessage } from '../port.ts';
 import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { toMessage, type Statements } from './statements.ts';
+import type { ContentCipher } from '../content-cipher.ts';
 import { applyGroupChange, checkGroupSend, groupIdOf, type GroupState } from '../group-state.ts';
 import { loadGroupState, writeGroupState, type GroupStatements } from './groups.ts';
 
@@ -47,7 +48,7 @@ interface Change {
 const SEP = '\u0000';
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
-export function commitBatch(s: Statements, g: GroupStatements, batch: readonly SendInput[]): SendOutcome[] {
+export function commitBatch(s: Statements, g: GroupStatements, batch: readonly SendInput[], cipher?: ContentCipher): SendOutcome[] {
   const groups = new Map<string, GroupState>();
   const conversations = new Map<string, Conversation>();
   const cursors = new Map<string, Cursor>();
@@ -68,7 +69,7 @@ export function commitBatch(s: Statements, g: GroupStatements, batch: readonly S
     }
     const senderSeq = effectiveSenderSeq(input.senderSeq, cursor.last);
     const decision = classifySend(senderSeq, {
-      original: row === undefined ? undefined : toMessage(row),
+      original: row === undefined ? undefined : cipher ? cipher.open(toMessage(row)) : toMessage(row),
       lastSenderSeq: cursor.last,
     });
     if (decision.status !== 'store') {
@@ -117,7 +118,7 @@ export function commitBatch(s: Statements, g: GroupStatements, batch: readonly S
       message.clientMsgId,
       message.senderSeq,
       message.type,
-      message.content,
+      cipher ? cipher.seal(appKey, convId, message.seq, message.content) : message.content,
       message.ts,
       message.flags,
     );

@@ -188,6 +188,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_key, dead, id);
     `,
   },
+  {
+    name: 'data keys for encryption at rest',
+    sql: `
+      CREATE TABLE data_keys (
+        app_key TEXT NOT NULL,
+        key_id INTEGER NOT NULL,
+        wrapped BLOB NOT NULL,
+        PRIMARY KEY (app_key, key_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version of `db` (0 for a new database). */

@@ -30,6 +30,7 @@ import type {
 import { commitBatch } from './commit.ts';
 import { migrate } from './schema.ts';
 import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
+import { createContentCipher } from '../content-cipher.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
 import { configValues, enqueueStored, insertEntry, prepareWebhookStatements, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
 
@@ -44,6 +45,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'normal' | 'full';
   /** How long a write waits for another connection's lock, in ms (default 5000). */
   readonly busyTimeoutMs?: number;
+  /** 32-byte master key: message content is encrypted at rest under per-app data keys it wraps. */
+  readonly masterKey?: Uint8Array;
 }
 
 /**
@@ -72,6 +75,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const w = prepareWebhookStatements(db);
   let closed = false;
   let claims = 0;
+  const listKeys = db.prepare('SELECT key_id, wrapped FROM data_keys WHERE app_key = ? ORDER BY key_id');
+  const insertKey = db.prepare('INSERT OR IGNORE INTO data_keys (app_key, key_id, wrapped) VALUES (?, ?, ?)');
+  const cipher = createContentCipher(options.masterKey, {
+    list: async (appKey) =>
+      listKeys.all(appKey).map((r) => ({ appKey, keyId: r.key_id as number, wrapped: r.wrapped as Uint8Array })),
+    insert: async (k) => void insertKey.run(k.appKey, k.keyId, k.wrapped),
+  });
 
   /** Runs `fn` unless the store is closed; turns the sync API into the port's promises. */
   const use = async <T>(fn: () => T): Promise<T> => {
@@ -119,12 +129,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           throw new Error(`app ${appKey} does not exist`);
       }),
 
-    commitSends: (batch: readonly SendInput[]) =>
-      use((): SendOutcome[] => {
+    commitSends: async (batch: readonly SendInput[]) => {
+      if (cipher.enabled && !closed) await cipher.ensure(new Set(batch.map((b) => b.appKey)));
+      return use((): SendOutcome[] => {
         if (batch.length === 0) return [];
         s.begin.run();
         try {
-          const outcomes = commitBatch(s, g, batch);
+          const outcomes = commitBatch(s, g, batch, cipher.enabled ? cipher : undefined);
           enqueueStored(w, batch, outcomes);
           s.commit.run();
           return outcomes;
@@ -132,10 +143,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           if (db.isTransaction) s.rollback.run();
           throw err;
         }
-      }),
+      });
+    },
 
-    readRange: (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) =>
-      use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map(toMessage)),
+    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
+      if (cipher.enabled && !closed) await cipher.ensure([appKey]);
+      return use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map((r) => cipher.open(toMessage(r))));
+    },
 
     maxSeq: (appKey: string, convId: string) =>
       use(() => {

@@ -1,0 +1,99 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { storageConformance } from './conformance.ts';
+import { send, uid } from './conformance-fixtures.ts';
+import type { Store } from './port.ts';
+import { createSqliteStore } from './sqlite/store.ts';
+import { createPostgresStore } from './postgres/store.ts';
+import { POSTGRES_URL, dropSchema, freshSchemaName } from './postgres/pg.fixture.ts';
+
+const masterKey = randomBytes(32);
+const dir = mkdtempSync(join(tmpdir(), 'tidings-at-rest-'));
+const schema = freshSchemaName();
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await dropSchema(schema);
+});
+
+// Every storage promise holds with encryption on, for both adapters.
+storageConformance('sqlite encrypted', () => createSqliteStore({ path: join(dir, 'conf.db'), masterKey }));
+storageConformance('postgres encrypted', () => createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 4, masterKey }));
+
+/** Writes `count` messages carrying `marker` and reads them back. */
+async function writeMarked(store: Store, appKey: string, marker: string, count: number): Promise<void> {
+  const conv = 'p:a:b';
+  const inputs = Array.from({ length: count }, (_, i) =>
+    send({ appKey, convId: conv, kind: 'private', members: ['a', 'b'], senderId: 'a', senderDevice: 'd', senderSeq: i + 1, content: new TextEncoder().encode(`${marker} #${i}`) }),
+  );
+  const outcomes = await store.commitSends(inputs);
+  assert.ok(outcomes.every((o) => o.status === 'stored'));
+  const back = await store.readRange(appKey, conv, 1, count, count);
+  assert.deepEqual(
+    back.map((m) => new TextDecoder().decode(m.content)),
+    inputs.map((_, i) => `${marker} #${i}`),
+  );
+}
+
+function filesContain(paths: readonly string[], needle: string): string[] {
+  const n = Buffer.from(needle);
+  return paths.filter((p) => readFileSync(p).includes(n));
+}
+
+test('at rest - no plaintext in the SQLite database or its WAL; without the right master key content stays sealed', async () => {
+  const path = join(dir, 'scan.db');
+  const store = await createSqliteStore({ path, masterKey });
+  const marker = `plain-${randomBytes(8).toString('hex')}`;
+  const appKey = uid('app');
+  await writeMarked(store, appKey, marker, 50);
+  const files = [path, `${path}-wal`].filter((p) => statSync(p, { throwIfNoEntry: false }));
+  assert.deepEqual(filesContain(files, marker), [], 'plaintext found in SQLite files');
+  await store.close();
+  // The same file without the master key shows ciphertext, never the text.
+  const plainStore = await createSqliteStore({ path });
+  const convs = await plainStore.changesSince(appKey, 'a', 0, 10);
+  const raw = await plainStore.readRange(appKey, convs[0]!.convId, 1, 50, 50);
+  assert.equal(raw.length, 50);
+  assert.ok(raw.every((m) => !Buffer.from(m.content).includes(Buffer.from(marker))));
+  await plainStore.close();
+  // A wrong master key cannot open the data keys.
+  const wrong = await createSqliteStore({ path, masterKey: randomBytes(32) });
+  await assert.rejects(wrong.readRange(appKey, convs[0]!.convId, 1, 50, 50));
+  await wrong.close();
+});
+
+test('at rest - no plaintext in PostgreSQL table files or WAL', async () => {
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2, masterKey });
+  const marker = `plain-${randomBytes(8).toString('hex')}`;
+  try {
+    await writeMarked(store, uid('app'), marker, 50);
+  } finally {
+    await store.close();
+  }
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+    const dataDir = (await client.query('SHOW data_directory')).rows[0].data_directory as string;
+    const rels = await client.query(
+      `SELECT pg_relation_filepath(c.oid) AS path FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 't') AND pg_relation_filepath(c.oid) IS NOT NULL`,
+      [schema],
+    );
+    const tableFiles = rels.rows.map((r) => join(dataDir, r.path as string)).filter((p) => statSync(p, { throwIfNoEntry: false }));
+    assert.ok(tableFiles.length > 10, 'found the schema table files');
+    const walDir = join(dataDir, 'pg_wal');
+    const wal = readdirSync(walDir)
+      .filter((f) => /^[0-9A-F]{24}$/.test(f))
+      .map((f) => join(walDir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+      .slice(0, 3);
+    assert.deepEqual(filesContain([...tableFiles, ...wal], marker), [], 'plaintext found in PostgreSQL files');
+  } finally {
+    await client.end();
+  }
+});

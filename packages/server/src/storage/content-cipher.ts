@@ -1,0 +1,91 @@
+import { newWrappedKey, openContent, sealContent, sealedKeyId, unwrapKey, type WrappedKey } from '../crypto/envelope.ts';
+import type { StoredMessage } from './port.ts';
+
+/** Where an adapter keeps the wrapped data keys (never the plain ones). */
+export interface KeyTable {
+  list(appKey: string): Promise<WrappedKey[]>;
+  /** Inserts a key; a key id that already exists is left alone (another node won the race). */
+  insert(key: WrappedKey): Promise<void>;
+}
+
+/**
+ * Message content at rest: sealed with the app's newest data key on write,
+ * opened with the key its blob names on read (so rotation never strands old
+ * data). `ensure()` loads (or creates) an app's keys before a synchronous
+ * commit needs them. Without a master key content is stored as given.
+ */
+export interface ContentCipher {
+  readonly enabled: boolean;
+  ensure(appKeys: Iterable<string>): Promise<void>;
+  seal(appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array;
+  open(message: StoredMessage): StoredMessage;
+  /** Adds a new data key for the app; new writes use it. Returns its id. */
+  rotate(appKey: string): Promise<number>;
+}
+
+interface AppKeys {
+  active: number;
+  keys: Map<number, Uint8Array>;
+}
+
+/** Creates the cipher of one store. */
+export function createContentCipher(masterKey: Uint8Array | undefined, table: KeyTable): ContentCipher {
+  const apps = new Map<string, AppKeys>();
+  const loading = new Map<string, Promise<void>>();
+
+  async function load(appKey: string, create: boolean): Promise<void> {
+    let rows = await table.list(appKey);
+    if (rows.length === 0 && create) {
+      await table.insert(newWrappedKey(masterKey!, appKey, 1));
+      rows = await table.list(appKey);
+    }
+    const keys = new Map(rows.map((r) => [r.keyId, unwrapKey(masterKey!, r)] as const));
+    apps.set(appKey, { active: Math.max(...keys.keys()), keys });
+  }
+
+  const keysOf = (appKey: string): AppKeys => {
+    const k = apps.get(appKey);
+    if (!k) throw new Error(`data keys of app ${appKey} were not loaded before use`);
+    return k;
+  };
+
+  return {
+    enabled: masterKey !== undefined,
+    async ensure(appKeys) {
+      if (!masterKey) return;
+      const waits: Promise<void>[] = [];
+      for (const appKey of appKeys) {
+        if (apps.has(appKey)) continue;
+        let p = loading.get(appKey);
+        if (!p) {
+          p = load(appKey, true).finally(() => loading.delete(appKey));
+          loading.set(appKey, p);
+        }
+        waits.push(p);
+      }
+      await Promise.all(waits);
+    },
+    seal(appKey, convId, seq, plain) {
+      if (!masterKey) return plain;
+      const k = keysOf(appKey);
+      return sealContent(k.keys.get(k.active)!, k.active, appKey, convId, seq, plain);
+    },
+    open(m) {
+      if (!masterKey) return m;
+      const keyId = sealedKeyId(m.content);
+      // Empty (recalled) content and rows written before encryption was on are stored as is.
+      if (keyId === undefined) return m;
+      const key = keysOf(m.appKey).keys.get(keyId);
+      if (!key) throw new Error(`app ${m.appKey} has no data key ${keyId}`);
+      return { ...m, content: openContent(key, m.appKey, m.convId, m.seq, m.content) };
+    },
+    async rotate(appKey) {
+      if (!masterKey) throw new Error('encryption at rest is off (no master key)');
+      await this.ensure([appKey]);
+      const next = keysOf(appKey).active + 1;
+      await table.insert(newWrappedKey(masterKey, appKey, next));
+      await load(appKey, false);
+      return keysOf(appKey).active;
+    },
+  };
+}
