@@ -30,6 +30,7 @@ import { createApi } from './api/api.ts';
 import { assertProductionSecrets } from './config/secrets.ts';
 import { loadServerKey } from './secure/server-key.ts';
 import { tlsOf } from './http/tls.ts';
+import { loadMasterKey } from './crypto/master-key.ts';
 
 /** What a running node tells its operator (also written to `<dataDir>/runtime.json`). */
 export interface RuntimeInfo {
@@ -87,13 +88,17 @@ async function ensureDevApp(store: Store): Promise<AppRecord> {
 
 /** The storage this node runs on: the config's cluster store, or embedded SQLite in the data dir. */
 async function openStore(config: Config, log: Logger): Promise<Store> {
-  if (config.cluster !== 1) return createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous });
+  const master = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, cluster: config.cluster === 1, production: config.mode === 'production' });
+  if (master.source === 'off') log.warn('encryption at rest is off: set masterKey (the same on every node) to turn it on');
+  const masterKey = master.key ? { masterKey: master.key } : {};
+  if (config.cluster !== 1) return createSqliteStore({ path: join(config.dataDir, 'tidings.db'), synchronous: config.sqliteSynchronous, ...masterKey });
   const storeLog = log.child({ component: 'postgres' });
   return createPostgresStore({
     url: config.postgresUrl,
     schema: config.postgresSchema,
     poolSize: config.postgresPoolSize,
     idleInTransactionTimeoutMs: config.postgresIdleTxTimeoutMs,
+    ...masterKey,
     onError: (err) => storeLog.warn({ err: err.message }, 'idle connection failed'),
   });
 }

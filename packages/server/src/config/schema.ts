@@ -49,6 +49,12 @@ export interface Config {
   /** PEM private key of tlsCert. */
   readonly tlsKey: string;
   /**
+   * Base64 of 32 random bytes: wraps the per-app data keys that encrypt message
+   * content at rest. Empty: generated into the data dir (embedded development),
+   * off (cluster development), refused (production).
+   */
+  readonly masterKey: string;
+  /**
    * 1 runs the node in cluster mode: PostgreSQL is the system of record and
    * NATS routes pushes between nodes; 0 is the embedded mode (SQLite, in-process bus).
    */
@@ -134,6 +140,7 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   handshakeTimeoutMs: { kind: 'int', default: 10_000, min: 100, max: 600_000, doc: 'Time to finish the secure handshake and authenticate.' },
   tlsCert: { kind: 'string', default: '', doc: 'PEM certificate file; with tlsKey, serve HTTPS and wss://.' },
   tlsKey: { kind: 'string', default: '', doc: 'PEM private key file of tlsCert.' },
+  masterKey: { kind: 'string', default: '', doc: 'Base64 32-byte master key for encryption at rest (openssl rand -base64 32).' },
   cluster: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: cluster mode on PostgreSQL and NATS; 0: embedded.' },
   postgresUrl: { kind: 'string', default: 'postgres://postgres@127.0.0.1:5432/tidings', doc: 'PostgreSQL URL (cluster mode).' },
   postgresSchema: { kind: 'string', default: 'tidings', doc: 'PostgreSQL schema (cluster mode).' },
