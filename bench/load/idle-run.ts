@@ -8,6 +8,8 @@ import { startTarget } from '../lib/peer-servers.ts';
 import { machineBusyMs, sampleProc } from '../lib/proc-stats.ts';
 import type { ServerHandle, Target } from '../lib/server-handle.ts';
 import type { HoldEvent } from './hold-gen.ts';
+import { createIdleGroups } from './idle-groups.ts';
+import { readRuntime } from '../lib/tidings-server.ts';
 
 /** One idle-capacity trial: a fresh server, `count` idle connections from one generator process. */
 export interface IdleTrialOptions {
@@ -19,12 +21,18 @@ export interface IdleTrialOptions {
   /** Window over which idle CPU is measured. */
   readonly idleMs: number;
   readonly inFlight: number;
+  /** Tidings only: groups each user is a member of (created through the server API before measuring). */
+  readonly groups: number;
 }
 
 /** What one trial measured. */
 export interface IdleTrial {
   readonly target: Target;
   readonly count: number;
+  /** Groups each Tidings user belongs to (0 for peers). */
+  readonly groups: number;
+  /** Time to create those memberships, ms. */
+  readonly groupSetupMs?: number;
   readonly connected: number;
   readonly failed: number;
   readonly firstError?: string;
@@ -69,6 +77,12 @@ export async function runIdleTrial(o: IdleTrialOptions): Promise<IdleTrial> {
   const server = await startTarget(o.target, { root: o.root, nodeFlags: isNode(o.target) ? GC_PROBE_FLAGS : [] });
   try {
     await sleep(500);
+    let groupSetupMs: number | undefined;
+    if (o.groups > 0 && o.target === 'tidings') {
+      const t = performance.now();
+      await createIdleGroups(readRuntime(server.runtimeFile!), 'u', o.count, o.groups);
+      groupSetupMs = Math.round(performance.now() - t);
+    }
     const base = await memory(server);
     const args = [
       join(o.root, 'bench/load/hold-gen.ts'),
@@ -112,6 +126,8 @@ export async function runIdleTrial(o: IdleTrialOptions): Promise<IdleTrial> {
       return {
         target: o.target,
         count: o.count,
+        groups: o.target === 'tidings' ? o.groups : 0,
+        ...(groupSetupMs !== undefined ? { groupSetupMs } : {}),
         connected: c.count,
         failed: c.failed,
         ...(c.firstError ? { firstError: c.firstError } : {}),

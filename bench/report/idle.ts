@@ -51,7 +51,7 @@ export function renderIdle(r: ResultFile<IdleData>): string {
   const targetRows = counts.map((c) => {
     const t = get('tidings', c);
     const ok = t !== undefined && t.ok && t.rssPerConnKB <= IDLE_TARGET_KB;
-    return [`<= ${IDLE_TARGET_KB} KB RSS per idle authenticated connection at ${int(c)}`, t ? `${f1(t.rssPerConnKB)} KB (JS heap ${f1(t.heapPerConnKB)} KB)` : 'not run', t ? (ok ? 'PASS' : 'FAIL') : '-'];
+    return [`<= ${IDLE_TARGET_KB} KB RSS per idle authenticated connection (member of ${d.options.groups} groups) at ${int(c)}`, t ? `${f1(t.rssPerConnKB)} KB (JS heap ${f1(t.heapPerConnKB)} KB)` : 'not run', t ? (ok ? 'PASS' : 'FAIL') : '-'];
   });
   const side = d.medians.map((m) => {
     const ws = get('ws', m.count);
@@ -79,8 +79,12 @@ export function renderIdle(r: ResultFile<IdleData>): string {
     '**Secure session off** (`TIDINGS_SECURE_SESSION=off`, bench/lib/tidings-server.ts): the generators speak plaintext `tidings.v1`, so',
     'the per-connection key agreement and per-frame encryption of the secure session are not in these figures.',
     '',
-    `**Not measured yet: group membership.** The issue asks for each connection to be a member of 5 groups; groups are not in the server`,
-    `at this commit, so these connections belong to no group. \`--groups N\` is reserved for it (refused until groups land).`,
+    ...(d.options.groups > 0
+      ? [
+          `**Group membership**: before the baseline memory is taken, every Tidings user is made a member of ${d.options.groups} groups through the signed`,
+          `server API (\`POST /v1/groups\` with 500 members each; bench/load/idle-groups.ts), so the figures are for members of ${d.options.groups} groups.`,
+        ]
+      : ['**Not measured: group membership** (`--groups 0`): these connections belong to no group.']),
     '',
     `*NATS and Mosquitto: brokers with no persistence and a different protocol, shown as upper anchors. The NATS client cannot pick`,
     'a source address, so its sockets all come from 127.0.0.1.',

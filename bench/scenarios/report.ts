@@ -57,7 +57,7 @@ function readmeSection(idle: ResultFile<IdleData> | undefined, storm: ResultFile
   if (idle) {
     for (const m of idle.data.medians.filter((x) => x.target === 'tidings')) {
       const ws = idle.data.medians.find((x) => x.target === 'ws' && x.count === m.count);
-      rows.push([`RSS per idle authenticated connection, ${int(m.count)} connections`, `${f1(m.rssPerConnKB)} KB`, `<= ${IDLE_TARGET_KB} KB`, `${ratio(m.rssPerConnKB, ws?.rssPerConnKB)} of a bare ws socket`]);
+      rows.push([`RSS per idle authenticated connection (member of ${idle.data.options.groups} groups), ${int(m.count)} connections`, `${f1(m.rssPerConnKB)} KB`, `<= ${IDLE_TARGET_KB} KB`, `${ratio(m.rssPerConnKB, ws?.rssPerConnKB)} of a bare ws socket`]);
     }
   }
   if (storm?.data.median) {

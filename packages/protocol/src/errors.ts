@@ -69,6 +69,11 @@ export const ERRORS = {
   'security.wrong_session': spec(400, 4435, true, 'A sealed record belongs to another session; reconnect for a new session.'),
   // server state
   'server.overloaded': spec(503, 4503, true, 'The server is overloaded; retry later.'),
+  // abuse limits
+  'rate.limited': spec(429, 0, true, 'Too many requests from this connection, user or app; slow down and retry.'),
+  'rate.connects': spec(429, 4429, true, 'Too many connection attempts from this address; retry later.'),
+  'limit.connections_per_user': spec(429, 4428, true, 'The user has too many open connections.'),
+  'api.rate_limited': spec(429, 0, true, 'Too many server API calls for this app; retry later.'),
   'server.shutting_down': spec(503, 4001, true, 'The server is shutting down; reconnect.'),
   'server.internal': spec(500, 4500, true, 'Internal error.'),
   'storage.unavailable': spec(503, 0, true, 'Storage is unavailable; the request was not stored.'),

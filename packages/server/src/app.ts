@@ -31,6 +31,7 @@ import { assertProductionSecrets } from './config/secrets.ts';
 import { loadServerKey } from './secure/server-key.ts';
 import { tlsOf } from './http/tls.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
+import { createAbuseLimits } from './limits/abuse.ts';
 
 /** What a running node tells its operator (also written to `<dataDir>/runtime.json`). */
 export interface RuntimeInfo {
@@ -246,6 +247,16 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   }
   const online = presence;
   let healthy = true;
+  const rate = (perSecond: number) => ({ perSecond, burst: perSecond * 2 });
+  const limits = createAbuseLimits({
+    connectsPerIp: rate(config.rateConnectsPerIp),
+    messagesPerConnection: rate(config.rateMessagesPerConnection),
+    messagesPerUser: rate(config.rateMessagesPerUser),
+    messagesPerApp: rate(config.rateMessagesPerApp),
+    requestsPerConnection: rate(config.rateRequestsPerConnection),
+    apiCallsPerApp: rate(config.rateApiCallsPerApp),
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+  });
   let server!: Server;
   await createApi(
     {
@@ -255,6 +266,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       rooms,
       webhooks,
       router,
+      limits,
       isOnline: (appKey, userId) => online.isOnline(appKey, userId),
       log: log.child({ component: 'api' }),
       now,
@@ -281,6 +293,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     onConnections: (n) => metrics.connections.set(n),
     onRejected: (code) => metrics.rejected.inc({ code }),
     security: { mode: config.secureSession, key: serverKey, handshakeTimeoutMs: config.handshakeTimeoutMs },
+    limits,
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -67,7 +67,7 @@ export async function createApi(
     appRoutes(operator, d);
   });
   await api.register(async (signed) => {
-    signed.addHook('preValidation', signedHook(d.store, d.now));
+    signed.addHook('preValidation', signedHook(d.store, d.now, d.limits));
     userRoutes(signed, d);
     messageRoutes(signed, d);
     conversationRoutes(signed, d);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AbuseLimits } from '../limits/abuse.ts';
 import type { AppRecord, Store } from '../storage/port.ts';
 import type { Router } from '../router/router.ts';
 import type { SendPath } from '../services/send-path.ts';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   /** Webhook settings cache and delivery worker (routes/webhooks.ts). */
   readonly webhooks?: Webhooks;
   readonly router: Router;
+  /** Per-app API call rate limit. */
+  readonly limits?: AbuseLimits;
   /** True when a device of the user is connected to any live node (cluster-wide in cluster mode). */
   readonly isOnline?: (appKey: string, userId: string) => Promise<boolean>;
   readonly log: Logger;

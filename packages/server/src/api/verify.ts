@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AbuseLimits } from '../limits/abuse.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '@tidings/protocol';
 import type { AppRecord, Store } from '../storage/port.ts';
@@ -43,11 +44,13 @@ export async function verifySigned(req: FastifyRequest, store: Store, now: numbe
 }
 
 /** A preValidation hook that admits only correctly signed requests. */
-export function signedHook(store: Store, now: () => number) {
+export function signedHook(store: Store, now: () => number, limits?: AbuseLimits) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const verdict = await verifySigned(req, store, now());
     // Returning the reply after sending it ends the request here.
     if (!verdict.ok) return sendError(reply, verdict.code);
+    const limited = limits?.apiCall(verdict.app.appKey);
+    if (limited) return sendError(reply, limited);
     setCaller(req, verdict.app);
     return undefined;
   };

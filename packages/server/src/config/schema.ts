@@ -54,6 +54,18 @@ export interface Config {
    * off (cluster development), refused (production).
    */
   readonly masterKey: string;
+  /** WebSocket upgrades per second per client IP (burst twice that); 0: unlimited. */
+  readonly rateConnectsPerIp: number;
+  /** Messages per second per connection, per user and per app (bursts twice that); 0: unlimited. */
+  readonly rateMessagesPerConnection: number;
+  readonly rateMessagesPerUser: number;
+  readonly rateMessagesPerApp: number;
+  /** Other requests (sync, pull, conversation operations) per second per connection. */
+  readonly rateRequestsPerConnection: number;
+  /** Signed server API calls per second per app. */
+  readonly rateApiCallsPerApp: number;
+  /** Open connections per user on one node; 0: no cap. */
+  readonly maxConnectionsPerUser: number;
   /**
    * 1 runs the node in cluster mode: PostgreSQL is the system of record and
    * NATS routes pushes between nodes; 0 is the embedded mode (SQLite, in-process bus).
@@ -141,6 +153,13 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   tlsCert: { kind: 'string', default: '', doc: 'PEM certificate file; with tlsKey, serve HTTPS and wss://.' },
   tlsKey: { kind: 'string', default: '', doc: 'PEM private key file of tlsCert.' },
   masterKey: { kind: 'string', default: '', doc: 'Base64 32-byte master key for encryption at rest (openssl rand -base64 32).' },
+  rateConnectsPerIp: { kind: 'int', default: 100, min: 0, max: 1_000_000, doc: 'WebSocket upgrades per second per IP.' },
+  rateMessagesPerConnection: { kind: 'int', default: 1000, min: 0, max: 10_000_000, doc: 'Messages per second per connection.' },
+  rateMessagesPerUser: { kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'Messages per second per user.' },
+  rateMessagesPerApp: { kind: 'int', default: 0, min: 0, max: 100_000_000, doc: 'Messages per second per app (quota); 0: unlimited.' },
+  rateRequestsPerConnection: { kind: 'int', default: 500, min: 0, max: 10_000_000, doc: 'Sync, pull and conversation requests per second per connection.' },
+  rateApiCallsPerApp: { kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'Server API calls per second per app.' },
+  maxConnectionsPerUser: { kind: 'int', default: 50, min: 0, max: 1_000_000, doc: 'Open connections per user on one node.' },
   cluster: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: cluster mode on PostgreSQL and NATS; 0: embedded.' },
   postgresUrl: { kind: 'string', default: 'postgres://postgres@127.0.0.1:5432/tidings', doc: 'PostgreSQL URL (cluster mode).' },
   postgresSchema: { kind: 'string', default: 'tidings', doc: 'PostgreSQL schema (cluster mode).' },

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { AbuseLimits } from '../limits/abuse.ts';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, ERRORS, TidingsError, type ErrorCode, type Frame } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
@@ -19,6 +20,8 @@ export interface ConnectionDeps {
   readonly onRejected?: (code: ErrorCode) => void;
   /** The secure session's record layer; absent on a plaintext connection. */
   readonly channel?: SecureChannel;
+  /** Message and request rate limits. */
+  readonly limits?: AbuseLimits;
 }
 
 /**
@@ -154,13 +157,17 @@ export class Connection {
     switch (body.case) {
       case 'send':
         if (rid === 0) return this.reject('protocol.invalid_request', 'requests need a non-zero rid');
+        if (this.limited(rid, this.deps.limits?.message(this.session.connectionId, this.session.appKey, this.session.userId), body.value)) return;
         return m.send(this, rid, body.value);
       case 'sync':
+        if (this.limited(rid, this.deps.limits?.request(this.session.connectionId))) return;
         return this.guard(rid, m.sync(this, rid, body.value));
       case 'pull':
+        if (this.limited(rid, this.deps.limits?.request(this.session.connectionId))) return;
         return this.guard(rid, m.pull(this, rid, body.value));
       case 'conv':
         if (rid === 0) return this.reject('protocol.invalid_request', 'requests need a non-zero rid');
+        if (this.limited(rid, this.deps.limits?.request(this.session.connectionId))) return;
         return this.guard(rid, m.conv(this, rid, body.value));
       case 'deliveryAck':
         return this.guard(0, m.delivered(this, body.value.convId, body.value.seq));
@@ -174,6 +181,14 @@ export class Connection {
       default:
         return this.reject('protocol.unexpected_frame', `frame ${String(body.case)} is not valid from a client`);
     }
+  }
+
+  /** Answers a request refused by a rate limit (the client retries later); true when refused. */
+  private limited(rid: number, code: ErrorCode | undefined, send?: { convId: string; clientMsgId: string }): boolean {
+    if (!code) return false;
+    this.deps.onRejected?.(code);
+    this.write(errorFrame(rid, code, send ? { convId: send.convId, clientMsgId: send.clientMsgId } : {}));
+    return true;
   }
 
   private guard(rid: number, p: Promise<void>): void {

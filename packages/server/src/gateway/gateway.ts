@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { AbuseLimits } from '../limits/abuse.ts';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   readonly onRejected?: (code: ErrorCode) => void;
   /** Secure sessions; plaintext only when absent. */
   readonly security?: GatewaySecurity;
+  /** Connect rates, the per-user connection cap, message and request rates. */
+  readonly limits?: AbuseLimits;
 }
 
 /** The token a client presented: a `tidings.token.*` subprotocol entry or a Bearer header. */
@@ -85,6 +88,8 @@ export function createGateway(o: GatewayOptions) {
       return;
     }
     if (!accepting) return refuse(req, socket, head, 'server.shutting_down');
+    const flood = o.limits?.connect(req.socket.remoteAddress ?? '');
+    if (flood) return refuse(req, socket, head, flood);
     const deviceId = url.searchParams.get('device') ?? '';
     if (!isValidId(deviceId)) return refuse(req, socket, head, 'protocol.invalid_request');
     const { token, offered } = presentedToken(req);
@@ -113,7 +118,7 @@ export function createGateway(o: GatewayOptions) {
               o.onRejected?.('server.shutting_down');
               return void ws.close(ERRORS['server.shutting_down'].close, 'server.shutting_down');
             }
-            open(ws, socket as Socket, verdict.claims, deviceId, connectionId, channel).feed(backlog);
+            open(ws, socket as Socket, verdict.claims, deviceId, connectionId, channel)?.feed(backlog);
           },
         }),
       );
@@ -135,7 +140,13 @@ export function createGateway(o: GatewayOptions) {
     deviceId: string,
     connectionId: string,
     channel?: SecureChannel,
-  ): Connection {
+  ): Connection | undefined {
+    const capped = o.limits?.opened(claims.appKey, claims.userId);
+    if (capped) {
+      o.onRejected?.(capped);
+      ws.close(ERRORS[capped].close, capped);
+      return undefined;
+    }
     const session = { appKey: claims.appKey, userId: claims.userId, deviceId, connectionId };
     const conn = new Connection(ws, socket, session, {
       messaging: o.messaging,
@@ -144,12 +155,14 @@ export function createGateway(o: GatewayOptions) {
       sendBufferBytes: o.sendBufferBytes,
       now: o.now,
       onClose: (c) => {
+        o.limits?.closed(c.session.appKey, c.session.userId);
         connections.delete(c);
         o.router.detach(c);
         o.onConnections?.(connections.size);
       },
       ...(o.onRejected ? { onRejected: o.onRejected } : {}),
       ...(channel ? { channel } : {}),
+      ...(o.limits ? { limits: o.limits } : {}),
     });
     connections.add(conn);
     o.onConnections?.(connections.size);
