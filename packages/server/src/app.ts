@@ -17,6 +17,9 @@ import type { Presence } from './presence/port.ts';
 import { createLocalPresence } from './presence/local.ts';
 import { createPostgresPresence } from './presence/postgres/presence.ts';
 import { createCommitQueue } from './services/commit-queue.ts';
+import { createCommitAffinity } from './services/commit-affinity.ts';
+import type { SendOutcome } from './storage/port.ts';
+import type { Router } from './router/router.ts';
 import { createMessaging } from './services/messaging.ts';
 import { createGroups } from './services/groups.ts';
 import { createRooms } from './services/rooms/rooms.ts';
@@ -184,11 +187,57 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   const now = Date.now;
   // Counted, so an operator (and a test) can see that pushes reach only nodes holding a recipient.
   const bus = countedBus(rawBus, () => metrics.busPublished.inc(), () => metrics.busReceived.inc());
-  const commits = createCommitQueue({
+  // The router is built later (it needs the presence listener); presence asks it through this.
+  const late: { router?: Router } = {};
+  let presence: Presence;
+  try {
+    presence = await openPresence(config, log, nodeId, (a, u) => late.router?.isLocal(a, u) ?? false);
+  } catch (err) {
+    await bus.close();
+    if (!adapters.store) await store.close();
+    throw err;
+  }
+  const online = presence;
+  const members = online.members?.bind(online);
+  const affinity =
+    config.cluster === 1 && config.commitAffinity === 1 && members && online.self
+      ? createCommitAffinity({
+          store,
+          // Uncounted: the bus counters are about pushes.
+          bus: rawBus,
+          self: online.self,
+          members,
+          timeoutMs: 1000,
+          log: log.child({ component: 'affinity' }),
+          commitHere: (inputs) =>
+            Promise.all(
+              inputs.map(
+                (input) =>
+                  new Promise<SendOutcome>((resolve, reject) => {
+                    const ok = owned.submit(input, (outcome, err) => (outcome ? resolve(outcome) : reject(err ?? new Error('commit failed'))));
+                    if (!ok) reject(new Error('commit queue full'));
+                  }),
+              ),
+            ),
+        })
+      : undefined;
+  // With affinity, the conversations this node owns commit here: one transaction in flight, never waiting on another node.
+  const owned = createCommitQueue({
     store,
     batchMax: config.commitBatchMax,
     queueMax: config.commitQueueMax,
     onBatch: (size, ms) => {
+      metrics.batch.observe(size);
+      metrics.commitMs.observe(ms);
+    },
+  });
+  const commits = createCommitQueue({
+    store: affinity?.store ?? store,
+    batchMax: config.commitBatchMax,
+    queueMax: config.commitQueueMax,
+    // With affinity the owned queue's batches are the commits measured.
+    onBatch: (size, ms) => {
+      if (affinity) return;
       metrics.batch.observe(size);
       metrics.commitMs.observe(ms);
     },
@@ -232,20 +281,11 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     policy: { windowSize: 1000, joinRecent: 50, ratePerSecond: 1000, burst: 1000 },
   });
   messaging.bind({ groups, rooms });
-  let presence: Presence | undefined;
-  const router = createRouter(bus, (appKey, userId, online) => {
-    webhooks.status.changed(appKey, userId, online);
-    presence?.changed(appKey, userId, online);
+  const router = createRouter(bus, (appKey, userId, isOnline) => {
+    webhooks.status.changed(appKey, userId, isOnline);
+    online.changed(appKey, userId, isOnline);
   });
-  try {
-    presence = await openPresence(config, log, nodeId, (a, u) => router.isLocal(a, u));
-  } catch (err) {
-    await bus.close();
-    await webhooks.close();
-    if (!adapters.store) await store.close();
-    throw err;
-  }
-  const online = presence;
+  late.router = router;
   let healthy = true;
   const rate = (perSecond: number) => ({ perSecond, burst: perSecond * 2 });
   const limits = createAbuseLimits({
@@ -334,6 +374,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
         await Promise.race([messaging.drain(), grace]);
         await gateway.close('server.shutting_down');
         await new Promise<void>((r) => server.close(() => r()));
+        affinity?.close();
         await online.close();
         await bus.close();
         await webhooks.close();

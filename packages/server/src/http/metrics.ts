@@ -10,7 +10,7 @@ export function createMetrics() {
     busPublished: new Counter({ name: 'tidings_bus_published_total', help: 'Pushes this node published on the bus.', registers: [registry] }),
     busReceived: new Counter({
       name: 'tidings_bus_received_total',
-      help: 'Bus messages delivered to this node (only for users it holds).',
+      help: 'Pushes the bus delivered to this node (only for users it holds).',
       registers: [registry],
     }),
     connections: new Gauge({ name: 'tidings_connections', help: 'Open authenticated connections.', registers: [registry] }),

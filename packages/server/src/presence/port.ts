@@ -12,5 +12,9 @@ export interface Presence {
   changed(appKey: string, userId: string, online: boolean): void;
   /** True when a live node holds one of the user's devices. */
   isOnline(appKey: string, userId: string): Promise<boolean>;
+  /** This node run's id among {@link members}; cluster adapters only. */
+  readonly self?: string;
+  /** Node runs alive at the last heartbeat (this one included), sorted; cluster adapters only. */
+  members?(): readonly string[];
   close(): Promise<void>;
 }

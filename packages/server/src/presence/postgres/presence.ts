@@ -29,7 +29,7 @@ const SCHEMA_LOCK = 7_362_001; // pg_advisory_xact_lock key: nodes starting at o
  * its rows. Writes are best effort and serialised; a failed one marks the
  * rows dirty and the next heartbeat rewrites them all.
  */
-export async function createPostgresPresence(o: PostgresPresenceOptions): Promise<Presence & { readonly instance: string }> {
+export async function createPostgresPresence(o: PostgresPresenceOptions): Promise<Presence & { readonly instance: string; members(): readonly string[] }> {
   if (!/^[a-z_][a-z0-9_]*$/.test(o.schema)) throw new RangeError(`bad schema name ${o.schema}`);
   const now = o.now ?? Date.now;
   const instance = `${o.nodeId}-${randomBytes(6).toString('hex')}`;
@@ -61,6 +61,7 @@ export async function createPostgresPresence(o: PostgresPresenceOptions): Promis
   const SEP = '\u0000';
   let chain: Promise<unknown> = Promise.resolve();
   let dirty = true;
+  let live: string[] = [];
   let closed = false;
   const serial = (fn: () => Promise<unknown>): Promise<unknown> =>
     (chain = chain.then(fn).catch((err: unknown) => {
@@ -87,6 +88,8 @@ export async function createPostgresPresence(o: PostgresPresenceOptions): Promis
       ]);
     }
     await pool.query('DELETE FROM presence_nodes WHERE heartbeat_at < $1', [t - o.ttlMs]);
+    const { rows } = await pool.query('SELECT instance FROM presence_nodes WHERE heartbeat_at >= $1 ORDER BY instance', [t - o.ttlMs]);
+    live = rows.map((r: { instance: string }) => r.instance);
   };
   await serial(register);
   const timer = setInterval(() => void serial(register), o.heartbeatMs);
@@ -94,6 +97,8 @@ export async function createPostgresPresence(o: PostgresPresenceOptions): Promis
 
   return {
     instance,
+    self: instance,
+    members: () => live,
     changed(appKey, userId, online) {
       if (closed) return;
       const key = appKey + SEP + userId;
