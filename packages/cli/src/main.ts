@@ -5,6 +5,7 @@ import { runApps } from './commands/apps.ts';
 import { runUser } from './commands/user.ts';
 import { runMessage } from './commands/message.ts';
 import { runToken } from './commands/token.ts';
+import { runCert } from './commands/cert.ts';
 import { runChat } from './commands/chat.ts';
 import { CliError } from './errors.ts';
 
@@ -18,6 +19,7 @@ Usage:
   tidings message history <convId> [--from-seq N] [--to-seq N] [--limit N] | recall <convId> <seq>
   tidings token --user ID [--app KEY] [--ttl SECONDS] [--data-dir D]
   tidings chat --user ID --to PEER [--url WS_URL] [--app KEY] [--data-dir D]
+  tidings cert dev [--out DIR] [--host NAME]... [--days N] [--force]
 
 Settings come from defaults < --config file < TIDINGS_* environment < flags.
 app, user and message call the server API: --url (or TIDINGS_URL) and the
@@ -33,6 +35,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   message: runMessage,
   token: runToken,
   chat: runChat,
+  cert: runCert,
 };
 
 const [name, ...rest] = process.argv.slice(2);
