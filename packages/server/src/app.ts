@@ -18,7 +18,6 @@ import { createLocalPresence } from './presence/local.ts';
 import { createPostgresPresence } from './presence/postgres/presence.ts';
 import { createCommitQueue } from './services/commit-queue.ts';
 import { createCommitAffinity } from './services/commit-affinity.ts';
-import type { SendOutcome } from './storage/port.ts';
 import type { Router } from './router/router.ts';
 import { createMessaging } from './services/messaging.ts';
 import { createGroups } from './services/groups.ts';
@@ -199,29 +198,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   }
   const online = presence;
   const members = online.members?.bind(online);
-  const affinity =
-    config.cluster === 1 && config.commitAffinity === 1 && members && online.self
-      ? createCommitAffinity({
-          store,
-          // Uncounted: the bus counters are about pushes.
-          bus: rawBus,
-          self: online.self,
-          members,
-          timeoutMs: 1000,
-          log: log.child({ component: 'affinity' }),
-          commitHere: (inputs) =>
-            Promise.all(
-              inputs.map(
-                (input) =>
-                  new Promise<SendOutcome>((resolve, reject) => {
-                    const ok = owned.submit(input, (outcome, err) => (outcome ? resolve(outcome) : reject(err ?? new Error('commit failed'))));
-                    if (!ok) reject(new Error('commit queue full'));
-                  }),
-              ),
-            ),
-        })
-      : undefined;
-  // With affinity, the conversations this node owns commit here: one transaction in flight, never waiting on another node.
+  // The group commit of this node. With affinity it takes the conversations this node owns; the rest go to their owners.
   const owned = createCommitQueue({
     store,
     batchMax: config.commitBatchMax,
@@ -231,17 +208,20 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       metrics.commitMs.observe(ms);
     },
   });
-  const commits = createCommitQueue({
-    store: affinity?.store ?? store,
-    batchMax: config.commitBatchMax,
-    queueMax: config.commitQueueMax,
-    // With affinity the owned queue's batches are the commits measured.
-    onBatch: (size, ms) => {
-      if (affinity) return;
-      metrics.batch.observe(size);
-      metrics.commitMs.observe(ms);
-    },
-  });
+  const affinity =
+    config.cluster === 1 && config.commitAffinity === 1 && members && online.self
+      ? createCommitAffinity({
+          // Uncounted: the bus counters are about pushes.
+          bus: rawBus,
+          self: online.self,
+          members,
+          owned,
+          timeoutMs: 1000,
+          queueMax: config.commitQueueMax,
+          log: log.child({ component: 'affinity' }),
+        })
+      : undefined;
+  const commits = affinity ?? owned;
   const webhooks = createWebhooks({
     store,
     log: log.child({ component: 'webhooks' }),
