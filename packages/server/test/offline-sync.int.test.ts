@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, privateConvId, type Message } from '@tidings/sdk';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createSqliteStore, issueUserToken, loadConfig, startNode } from '@tidings/server';
@@ -72,7 +72,9 @@ test('graceful shutdown - queued sends are committed and acked before the node s
       acked,
       Array.from({ length: acked.length }, (_, i) => i + 1),
     );
-    const store = await createSqliteStore({ path: join(dataDir, 'tidings.db') });
+    // Content is encrypted at rest under the node's master key (generated into the data dir in development).
+    const masterKey = Buffer.from(readFileSync(join(dataDir, 'master.key'), 'utf8').trim(), 'base64');
+    const store = await createSqliteStore({ path: join(dataDir, 'tidings.db'), masterKey });
     const rows = await store.readRange(app.appKey, conv, 1, 10_000, 10_000);
     await store.close();
     assert.ok(rows.length >= ackedAtClose, `${rows.length} stored, ${ackedAtClose} acked`);
