@@ -145,8 +145,12 @@ export class ConversationTracker {
   }
 
   private ingest(st: ConvState, msg: Message, surfaced: Message[]): void {
-    // A marker whose range reaches past lastSeq still moves it on.
-    if (msg.seq <= st.lastSeq && !(msg.coversTo !== undefined && msg.coversTo > st.lastSeq)) return;
+    if (msg.seq <= st.lastSeq) {
+      // A stale marker (an answer computed before this device moved on) is never surfaced out of
+      // order; what it covers beyond lastSeq is pulled again and comes back as a fresh entry.
+      if (msg.coversTo !== undefined) st.known = Math.max(st.known, msg.coversTo);
+      return;
+    }
     st.known = Math.max(st.known, msg.seq, msg.coversTo ?? 0);
     if (msg.seq > st.lastSeq + 1) {
       if (st.held.size < this.maxHeld) st.held.set(msg.seq, msg);
