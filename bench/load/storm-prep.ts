@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStore, type SendInput } from '@tidings/server';
@@ -29,7 +29,8 @@ export interface StormShape {
  * port's own `commitSends` (the group-commit path the server uses: seq,
  * message row, dedupe record and both members' change index in one
  * transaction per batch), into the SQLite file of a fresh data directory.
- * The node is started once first so it creates the schema and its dev app.
+ * The node is started once first so it creates the schema, its dev app and
+ * its master key; the store is opened with that key (content encrypted at rest).
  */
 export async function prepareStorm(root: string, shape: StormShape, batchSize = 2000): Promise<PreparedStorm> {
   const started = performance.now();
@@ -37,7 +38,11 @@ export async function prepareStorm(root: string, shape: StormShape, batchSize = 
   const first = await startTidings({ root, dataDir });
   const runtime = readRuntime(first.runtimeFile!);
   await first.stop();
-  const store = await createSqliteStore({ path: join(dataDir, 'tidings.db') });
+  // Content is encrypted at rest under the node's master key (embedded mode keeps it in <dataDir>/master.key):
+  // open the store with the same key, so the rows are exactly what the node itself would have written.
+  const keyFile = join(dataDir, 'master.key');
+  const masterKey = existsSync(keyFile) ? Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64') : undefined;
+  const store = await createSqliteStore({ path: join(dataDir, 'tidings.db'), ...(masterKey ? { masterKey } : {}) });
   const appKey = runtime.devApp.appKey;
   const ts = Date.now();
   let batch: SendInput[] = [];
