@@ -28,6 +28,8 @@ interface Setup {
   readonly name: string;
   readonly nodes: number;
   readonly cluster: boolean;
+  /** Conversation affinity (commitAffinity, off by default). */
+  readonly affinity?: boolean;
 }
 
 interface Step {
@@ -84,7 +86,7 @@ async function startNodes(s: Setup): Promise<Nodes> {
       ...process.env,
       TIDINGS_SECURE_SESSION: 'off', // the generator speaks plain tidings.v1
       ...(s.cluster
-        ? { TIDINGS_CLUSTER: '1', TIDINGS_NODE_ID: String(i), TIDINGS_POSTGRES_URL: POSTGRES_URL, TIDINGS_POSTGRES_SCHEMA: schema, TIDINGS_NATS_URL: NATS_URL, TIDINGS_NATS_PREFIX: prefix }
+        ? { TIDINGS_CLUSTER: '1', TIDINGS_NODE_ID: String(i), TIDINGS_POSTGRES_URL: POSTGRES_URL, TIDINGS_POSTGRES_SCHEMA: schema, TIDINGS_NATS_URL: NATS_URL, TIDINGS_NATS_PREFIX: prefix, TIDINGS_COMMIT_AFFINITY: s.affinity ? '1' : '0', TIDINGS_PRESENCE_HEARTBEAT_MS: '500' }
         : {}),
     };
     const child = spawn(process.execPath, ['packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
@@ -182,7 +184,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     `Command: \`${meta.command}\`  \nDate: ${meta.date}  \nCommit: ${meta.commit}  \nMachine: ${meta.machine}`,
     '',
     `1:1 messaging, ${o.pairs} pairs (${o.pairs * 2} sockets), open-loop generator at fixed offered rates, ${o.durationMs / 1000} s measured per step, a fresh server (and a fresh PostgreSQL schema) per step.`,
-    'With 2 or 3 nodes sender i connects to node i mod n, so every message crosses NATS from one node to another.',
+    'With 2 or 3 nodes sender i connects to node i mod n, so every message crosses NATS from one node to another. With conversation affinity (`commitAffinity=1`, off by default) each conversation commits on one owner node and the others send it its commits over NATS.',
     'Node CPU: utime+stime of the Tidings processes. Node+services: plus every postgres and nats-server process (shared services: other work on them counts too). Load: 1-minute load average at the end of the step (other work on the machine).',
     'Sustained: >= 99% delivered in the window, no errors, end-to-end p99 < 250 ms.',
     '',
@@ -231,6 +233,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     { name: 'cluster, 1 node', nodes: 1, cluster: true },
     { name: 'cluster, 2 nodes', nodes: 2, cluster: true },
     { name: 'cluster, 3 nodes', nodes: 3, cluster: true },
+    { name: 'cluster, 2 nodes, affinity', nodes: 2, cluster: true, affinity: true },
+    { name: 'cluster, 3 nodes, affinity', nodes: 3, cluster: true, affinity: true },
   ];
   const steps: Step[] = [];
   for (const s of setups) {

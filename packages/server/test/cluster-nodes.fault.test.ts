@@ -22,7 +22,8 @@ async function assertGapless(cluster: Cluster, expectedTotal: number): Promise<v
 }
 
 test(`cluster fault - 3 nodes, 36 devices, one node killed with SIGKILL and restarted again and again; clients fail over (seed ${SEED})`, async () => {
-  const cluster = await startCluster({ nodes: 3 });
+  // With conversation affinity: owners die too, and their conversations must commit elsewhere.
+  const cluster = await startCluster({ nodes: 3, env: { TIDINGS_COMMIT_AFFINITY: '1', TIDINGS_PRESENCE_HEARTBEAT_MS: '300', TIDINGS_PRESENCE_TTL_MS: '2000' } });
   const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED, syncIntervalMs: 1000 });
   const PHASES = 6;
   const PER_PHASE = 25;

@@ -98,7 +98,12 @@ test(`cluster fault - PostgreSQL goes away (connections cut and refused) and han
 
 test(`cluster fault - one node partitioned from the bus: its devices catch up by anti-entropy sync without reconnecting (seed ${SEED})`, async () => {
   const proxy = await createTcpFaultProxy({ target: '127.0.0.1:4222', seed: SEED });
-  const cluster = await startCluster({ nodes: 3, natsUrl: (n) => (n === 2 ? `nats://${proxy.address}` : 'nats://127.0.0.1:4222') });
+  // With conversation affinity: commit requests to and from the partitioned node are lost too, and must fall back.
+  const cluster = await startCluster({
+    nodes: 3,
+    natsUrl: (n) => (n === 2 ? `nats://${proxy.address}` : 'nats://127.0.0.1:4222'),
+    env: { TIDINGS_COMMIT_AFFINITY: '1', TIDINGS_PRESENCE_HEARTBEAT_MS: '300' },
+  });
   const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 2, syncIntervalMs: 500 });
   const PER_PHASE = 30;
   try {

@@ -180,7 +180,7 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   natsPrefix: { kind: 'string', default: 'default', doc: 'Subject prefix isolating deployments on one NATS server.' },
   presenceHeartbeatMs: { kind: 'int', default: 5_000, min: 50, max: 600_000, doc: 'Cluster node heartbeat interval.' },
   presenceTtlMs: { kind: 'int', default: 20_000, min: 150, max: 3_600_000, doc: 'Silence after which a cluster node is removed.' },
-  commitAffinity: { kind: 'int', default: 1, min: 0, max: 1, doc: '1: commit each conversation on one owner node (cluster mode).' },
+  commitAffinity: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: commit each conversation on one owner node (cluster mode); see docs/cluster.md.' },
   webhookConcurrency: { kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Webhook deliveries in flight per node.' },
   webhookPollMs: { kind: 'int', default: 500, min: 10, max: 60_000, doc: 'Webhook outbox poll interval.' },
   webhookLeaseMs: { kind: 'int', default: 60_000, min: 1_000, max: 3_600_000, doc: 'Lease of a claimed webhook callback.' },
