@@ -32,3 +32,9 @@ test('at rest - a wrapped key opens only under its master key and its own bindin
   assert.throws(() => unwrapKey(master, { ...wk, appKey: 'app2' }));
   assert.throws(() => unwrapKey(master, { ...wk, keyId: 4 }));
 });
+
+test('at rest - rows stored before encryption, even binary ones starting like a version byte, are not mistaken for sealed blobs', () => {
+  const legacy = Uint8Array.from([0x01, ...randomBytes(64)]);
+  assert.equal(sealedKeyId(legacy), undefined);
+  assert.equal(sealedKeyId(new Uint8Array(0)), undefined);
+});

@@ -8,10 +8,13 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * readable. The associated data binds app, conversation and seq: a sealed
  * blob copied to another message does not open.
  *
- * Sealed format: `0x01 | keyId (u32 BE) | nonce (12) | ciphertext | tag (16)`.
+ * Sealed format: `"TDS" 0x01 | keyId (u32 BE) | nonce (12) | ciphertext | tag (16)`. The
+ * 4-byte magic tells sealed blobs from rows stored before encryption was on
+ * (a 1-byte marker collided with real binary content).
  */
-export const SEALED_VERSION = 0x01;
-const HEADER = 1 + 4 + 12;
+export const SEALED_MAGIC = Buffer.from([0x54, 0x44, 0x53, 0x01]);
+const MAGIC = SEALED_MAGIC.length;
+const HEADER = MAGIC + 4 + 12;
 const TAG = 16;
 
 /** A data key as stored: wrapped under the master key. */
@@ -56,19 +59,21 @@ export function unwrapKey(masterKey: Uint8Array, k: WrappedKey): Uint8Array {
 export function sealContent(dataKey: Uint8Array, keyId: number, appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array {
   const nonce = randomBytes(12);
   const head = Buffer.alloc(HEADER);
-  head[0] = SEALED_VERSION;
-  head.writeUInt32BE(keyId, 1);
-  nonce.copy(head, 5);
+  SEALED_MAGIC.copy(head, 0);
+  head.writeUInt32BE(keyId, MAGIC);
+  nonce.copy(head, MAGIC + 4);
   return Buffer.concat([head, gcm(dataKey, nonce, contentAad(appKey, convId, seq), plain)]);
 }
 
 /** The key id a sealed blob was made with; undefined when it is not sealed. */
 export function sealedKeyId(sealed: Uint8Array): number | undefined {
-  if (sealed.length < HEADER + TAG || sealed[0] !== SEALED_VERSION) return undefined;
-  return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).readUInt32BE(1);
+  if (sealed.length < HEADER + TAG) return undefined;
+  const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  if (!b.subarray(0, MAGIC).equals(SEALED_MAGIC)) return undefined;
+  return b.readUInt32BE(MAGIC);
 }
 
 /** Opens sealed content; throws on any tampering or a wrong binding. */
 export function openContent(dataKey: Uint8Array, appKey: string, convId: string, seq: number, sealed: Uint8Array): Uint8Array {
-  return ungcm(dataKey, sealed.subarray(5, HEADER), contentAad(appKey, convId, seq), sealed.subarray(HEADER));
+  return ungcm(dataKey, sealed.subarray(MAGIC + 4, HEADER), contentAad(appKey, convId, seq), sealed.subarray(HEADER));
 }
