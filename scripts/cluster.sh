@@ -14,6 +14,10 @@ export TIDINGS_NATS_URL=${TIDINGS_NATS_URL:-nats://127.0.0.1:4222}
 export TIDINGS_NATS_PREFIX=${TIDINGS_NATS_PREFIX:-dev}
 bash scripts/services.sh
 root=.tidings-cluster
+mkdir -p "$root"
+# One master key for every node: content is encrypted at rest, and any node must read what another wrote.
+[ -s "$root/master.key" ] || (umask 077; head -c 32 /dev/urandom | base64 > "$root/master.key")
+export TIDINGS_MASTER_KEY=${TIDINGS_MASTER_KEY:-$(cat "$root/master.key")}
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait; }
 trap stop EXIT INT TERM
