@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
  * Envelope encryption of content at rest. Each app has data keys (AES-256),
@@ -25,14 +25,14 @@ export interface WrappedKey {
   readonly wrapped: Uint8Array;
 }
 
-function gcm(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array {
+function gcm(key: Uint8Array | KeyObject, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array {
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(aad);
   const out = Buffer.concat([c.update(data), c.final(), c.getAuthTag()]);
   return out;
 }
 
-function ungcm(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array {
+function ungcm(key: Uint8Array | KeyObject, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array {
   if (data.length < TAG) throw new Error('sealed data too short');
   const d = createDecipheriv('aes-256-gcm', key, nonce);
   d.setAAD(aad);
@@ -50,13 +50,17 @@ export function newWrappedKey(masterKey: Uint8Array, appKey: string, keyId: numb
   return { appKey, keyId, wrapped };
 }
 
-/** Unwraps a stored data key; throws if the master key or the binding is wrong. */
-export function unwrapKey(masterKey: Uint8Array, k: WrappedKey): Uint8Array {
-  return ungcm(masterKey, k.wrapped.subarray(0, 12), wrapAad(k.appKey, k.keyId), k.wrapped.subarray(12));
+/**
+ * Unwraps a stored data key; throws if the master key or the binding is wrong.
+ * A KeyObject, because ciphers built from one are several times cheaper per
+ * message than from raw bytes.
+ */
+export function unwrapKey(masterKey: Uint8Array, k: WrappedKey): KeyObject {
+  return createSecretKey(ungcm(masterKey, k.wrapped.subarray(0, 12), wrapAad(k.appKey, k.keyId), k.wrapped.subarray(12)));
 }
 
 /** Seals content of message (appKey, convId, seq) under data key `keyId`. */
-export function sealContent(dataKey: Uint8Array, keyId: number, appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array {
+export function sealContent(dataKey: KeyObject, keyId: number, appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array {
   const nonce = randomBytes(12);
   const head = Buffer.alloc(HEADER);
   SEALED_MAGIC.copy(head, 0);
@@ -74,6 +78,6 @@ export function sealedKeyId(sealed: Uint8Array): number | undefined {
 }
 
 /** Opens sealed content; throws on any tampering or a wrong binding. */
-export function openContent(dataKey: Uint8Array, appKey: string, convId: string, seq: number, sealed: Uint8Array): Uint8Array {
+export function openContent(dataKey: KeyObject, appKey: string, convId: string, seq: number, sealed: Uint8Array): Uint8Array {
   return ungcm(dataKey, sealed.subarray(MAGIC + 4, HEADER), contentAad(appKey, convId, seq), sealed.subarray(HEADER));
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { newWrappedKey, openContent, sealContent, sealedKeyId, unwrapKey, type WrappedKey } from '../crypto/envelope.ts';
 import type { StoredMessage } from './port.ts';
 
@@ -25,7 +26,7 @@ export interface ContentCipher {
 
 interface AppKeys {
   active: number;
-  keys: Map<number, Uint8Array>;
+  keys: Map<number, KeyObject>;
 }
 
 /** Creates the cipher of one store. */
