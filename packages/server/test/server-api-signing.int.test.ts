@@ -119,11 +119,13 @@ test('server api - operator routes need the operator credential; app signatures 
   }
 });
 
-test('server api - production refuses to start without a strong operator token', async () => {
+test('server api - production refuses to start without a strong operator token or a master key', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-prod-'));
   try {
-    const start = (operatorToken: string) =>
-      startNode(loadConfig({ overrides: { port: 0, dataDir, mode: 'production', operatorToken } }), createLogger('silent'));
+    const masterKey = Buffer.alloc(32, 7).toString('base64');
+    const start = (operatorToken: string, key = masterKey) =>
+      startNode(loadConfig({ overrides: { port: 0, dataDir, mode: 'production', operatorToken, masterKey: key } }), createLogger('silent'));
+    await assert.rejects(start('q8Zr2mVx7LkP0wNs4TgY1bHc6JdE9uFa', ''), /masterKey/);
     await assert.rejects(start(''), /operatorToken/);
     await assert.rejects(start('changeme'), /too weak/);
     const node = await start('q8Zr2mVx7LkP0wNs4TgY1bHc6JdE9uFa');
