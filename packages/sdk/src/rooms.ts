@@ -46,6 +46,8 @@ export interface RoomsHost {
 export class RoomsManager {
   private readonly host: RoomsHost;
   private readonly joined = new Set<string>();
+  /** Rooms this client has been in since it was created: re-joins resume, even from seq 0. */
+  private readonly entered = new Set<string>();
 
   constructor(host: RoomsHost) {
     this.host = host;
@@ -135,10 +137,13 @@ export class RoomsManager {
   private async enter(roomId: string, call: ConvCall): Promise<RoomJoinInfo> {
     const conv = roomConvId(roomId);
     const last = this.host.lastSeq(conv);
-    const r = await call(conv, 'join', {}, last);
+    // A first join starts at the recent messages; any later one resumes after `last`, even 0.
+    const resume = last > 0 || this.entered.has(roomId);
+    const r = await call(conv, 'join', resume ? { resume: true } : {}, last);
+    this.entered.add(roomId);
     const messages = r.messages.map(fromWire);
     const maxSeq = Number(r.maxSeq);
-    const baseline = last === 0 ? (messages[0] ? messages[0].seq - 1 : maxSeq) : undefined;
+    const baseline = resume ? undefined : messages[0] ? messages[0].seq - 1 : maxSeq;
     this.host.ingest(conv, messages, maxSeq, baseline);
     return JSON.parse(r.result) as RoomJoinInfo;
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createClient, roomConvId, type Message } from '@tidings/sdk';
 import { issueUserToken } from '@tidings/server';
 import { newNonce, signRequest } from '@tidings/server-sdk';
-import { createFaultProxy, formatCounters } from '@tidings/testkit';
+import { check, createFaultProxy, createRecorder, formatCounters, type Recorder } from '@tidings/testkit';
 import { testNode } from './helpers/node.ts';
 import { waitFor } from './helpers/conv-load.ts';
 
@@ -58,6 +58,15 @@ test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small w
   const conv = roomConvId('arena');
   const host = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'host', 3600), deviceId: 'host' });
   const streams = new Map<string, Message[]>();
+  const recorders: Recorder[] = [];
+  const record = (c: ReturnType<typeof createClient>, user: string, device: string): void => {
+    const rec = createRecorder(user, device);
+    recorders.push(rec);
+    c.on('queued', (q) => rec.sent(q.convId, q.clientMsgId));
+    c.on('ack', (a) => rec.acked(a.convId, a.clientMsgId, a));
+    c.on('message', (m) => rec.surfaced(m.convId, m));
+  };
+  record(host, 'host', 'host');
   const clients = Array.from({ length: 16 }, (_, i) => {
     const c = createClient({ url: `${proxy.url}/ws`, token: () => issueUserToken(app, `m${i}`, 3600), deviceId: `m${i}`, backoff: { minMs: 20, maxMs: 300 }, connectTimeoutMs: 2000, pingIntervalMs: 1000 });
     const list: Message[] = [];
@@ -66,6 +75,7 @@ test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small w
       if (m.convId === conv) list.push(m);
     });
     c.on('error', () => {});
+    record(c, `m${i}`, `m${i}`);
     return c;
   });
   try {
@@ -106,6 +116,9 @@ test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small w
     const problems = checkRoom(streams, end);
     const stats = formatCounters(proxy.stats());
     assert.deepEqual(problems.slice(0, 10), [], `seed=${SEED} ${stats}`);
+    // The testkit's history checker, markers allowed: nothing acked is lost unless a marker covers it, nothing twice, no divergence.
+    const report = check(recorders, { members: () => ['host', ...clients.map((_, i) => `m${i}`)] });
+    assert.ok(report.ok, `seed=${SEED} ${stats}\n${report.format()}`);
     const markers = [...streams.values()].flat().filter((m) => m.coversTo);
     assert.ok(proxy.stats().cuts >= 5, `the proxy must really have cut connections: ${stats}`);
     console.log(`# seed ${SEED}: room at seq ${end}; ${markers.length} markers seen across 16 members; ${stats}`);

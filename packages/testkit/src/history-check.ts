@@ -2,6 +2,12 @@
  * Checks the delivery promises over complete client histories (after the
  * system has drained): nothing acked is lost, nothing surfaces twice, every
  * device agrees on the order, and one sender's order is kept.
+ *
+ * Markers (surfaced entries with `coversTo`, chatroom overload and window
+ * gaps) are allowed by construction: a marker fills its range in the device's
+ * stream, an acked message its device never got is not lost when a marker of
+ * that device covers its seq, and markers (which differ per device) take no
+ * part in agreement or multi-device comparison.
  */
 import { deviceName, type DeviceHistory, type HistoryEvent } from './history.ts';
 import { createReportBuilder, type HistoryReport, type ReportBuilder } from './history-report.ts';
@@ -93,7 +99,7 @@ function checkDeviceStreams(v: DeviceView, out: ReportBuilder): void {
       }
       seenSeq.set(s.seq, s.msgId);
       const ck = key(s.senderId, s.clientMsgId);
-      const sameSend = bySenderCmid.get(ck);
+      const sameSend = s.coversTo === undefined ? bySenderCmid.get(ck) : undefined;
       if (sameSend !== undefined) {
         out.add({
           kind: 'duplicate',
@@ -104,7 +110,8 @@ function checkDeviceStreams(v: DeviceView, out: ReportBuilder): void {
       if (last !== undefined && s.seq !== last + 1) {
         out.add({ kind: 'skip', ...at, detail: `surfaced seq ${s.seq} right after ${last} (expected ${last + 1})` });
       }
-      last = last === undefined ? s.seq : Math.max(last, s.seq);
+      const end = s.coversTo ?? s.seq;
+      last = last === undefined ? end : Math.max(last, end);
     }
   }
 }
@@ -131,7 +138,7 @@ function checkAgreement(views: readonly DeviceView[], out: ReportBuilder): void 
   };
   for (const v of views) for (const a of v.acks.values()) claim(a.convId, a.seq, a.msgId, `ack to ${v.name}`);
   for (const v of views) {
-    for (const [convId, list] of v.surfacedByConv) for (const s of list) claim(convId, s.seq, s.msgId, v.name);
+    for (const [convId, list] of v.surfacedByConv) for (const s of list) if (s.coversTo === undefined) claim(convId, s.seq, s.msgId, v.name);
   }
 }
 
@@ -145,6 +152,7 @@ function checkDelivery(views: readonly DeviceView[], options: CheckOptions, out:
       for (const u of users) {
         for (const d of byUser.get(u) ?? []) {
           if (d.surfacedIds.has(a.msgId)) continue;
+          if ((d.surfacedByConv.get(a.convId) ?? []).some((s) => s.coversTo !== undefined && s.seq <= a.seq && a.seq <= s.coversTo)) continue;
           out.add({
             kind: 'lost',
             convId: a.convId,
@@ -191,6 +199,8 @@ function checkMultiDevice(views: readonly DeviceView[], out: ReportBuilder): voi
     const convs = new Set(devices.flatMap((d) => [...d.surfacedByConv.keys()]));
     const [first, ...rest] = devices as [DeviceView, ...DeviceView[]];
     for (const convId of convs) {
+      // Markers differ per device (each device's own gaps): such a conversation is judged per device only.
+      if (devices.some((d) => (d.surfacedByConv.get(convId) ?? []).some((s) => s.coversTo !== undefined))) continue;
       const ref = (first.surfacedByConv.get(convId) ?? []).map((s) => s.msgId);
       for (const d of rest) {
         const mine = (d.surfacedByConv.get(convId) ?? []).map((s) => s.msgId);

@@ -10,6 +10,8 @@ export interface SurfacedMessage {
   readonly msgId: string;
   readonly clientMsgId: string;
   readonly senderId: string;
+  /** Set on a marker: it stands for seqs `seq..coversTo` (chatroom overload or window, group history). */
+  readonly coversTo?: number | bigint;
 }
 
 /** The server's answer to a send. */
@@ -45,6 +47,8 @@ export type HistoryEvent =
       readonly msgId: string;
       readonly clientMsgId: string;
       readonly senderId: string;
+      /** A marker standing for `seq..coversTo`. */
+      readonly coversTo?: number;
     };
 
 /** The full log of one device. */
@@ -106,6 +110,7 @@ export function createRecorder(userId: string, deviceId: string, clock: () => nu
         msgId: m.msgId,
         clientMsgId: m.clientMsgId,
         senderId: m.senderId,
+        ...(m.coversTo !== undefined && Number(m.coversTo) > 0 ? { coversTo: Number(m.coversTo) } : {}),
       });
     },
   };

@@ -2,6 +2,9 @@ import type { StoredMessage } from '../../storage/port.ts';
 import { markerMessage } from '../markers.ts';
 import type { Peer } from '../session.ts';
 
+/** Fewest dedupe records a room keeps, whatever its window. */
+const DEDUPE_MIN = 10_000;
+
 /** Message priority in a chatroom (SendRequest.priority). */
 export const PRIORITY = { normal: 0, low: 1, high: 2 } as const;
 
@@ -196,8 +199,9 @@ export class Room {
 
   private remember(key: { senderId: string; clientMsgId: string }, ack: AckInfo): void {
     this.acks.set(`${key.senderId}\u0000${key.clientMsgId}`, ack);
-    // Dedupe records live as long as the window does (a little longer: twice its size).
-    if (this.acks.size > 2 * this.ring.length) this.acks.delete(this.acks.keys().next().value as string);
+    // Dedupe records outlive the window by far: a resend after a long stall must still find its ack
+    // (the chatroom fault test caught a resend arriving 80+ messages later with a 40-entry window).
+    if (this.acks.size > Math.max(4 * this.ring.length, DEDUPE_MIN)) this.acks.delete(this.acks.keys().next().value as string);
   }
 
   private take(priority: number, now: number): boolean {

@@ -160,7 +160,8 @@ export function createRooms(o: RoomsOptions) {
         let set = joined.get(actor.peer);
         if (!set) joined.set(actor.peer, (set = new Set()));
         set.add(room);
-        const messages = afterSeq > 0 ? room.since(afterSeq, room.policy.windowSize, o.now()) : room.recent(room.policy.joinRecent);
+        // A re-join (after_seq > 0, or resume) catches up from the window, with a marker for what fell out of it.
+        const messages = afterSeq > 0 || a.resume === true ? room.since(afterSeq, room.policy.windowSize, o.now()) : room.recent(room.policy.joinRecent);
         return { ok: true, value: { roomId, memberCount: room.userCount(), attrs: Object.fromEntries(room.attrs) }, messages, maxSeq: room.maxSeq };
       }
       case 'leave':
