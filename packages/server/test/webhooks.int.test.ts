@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { privateConvId } from '@tidings/protocol';
 import { ServerApiError } from '@tidings/server-sdk';
+import { createClient } from '@tidings/sdk';
 import { apiNode } from './helpers/api.ts';
 import { startReceiver, waitFor, type ReceiverAction } from './helpers/webhook-receiver.ts';
 
@@ -90,6 +91,38 @@ test('webhooks - pre-send hook: allow, reject, rewrite, and on timeout fail-open
   } finally {
     hook.closeAllConnections();
     await new Promise<void>((r) => hook.close(() => r()));
+    await node.dispose();
+  }
+});
+
+test('webhooks - status callbacks: online when a user first connects, offline when the last device leaves, in order, signed', async () => {
+  const { node, a, appA } = await apiNode();
+  const receiver = await startReceiver(appA.appKey, () => appA.appSecret, () => 'ok');
+  try {
+    await a.webhooks.set({ url: receiver.url, events: ['status'] });
+    const connect = async (device: string) => {
+      const c = createClient({ url: node.info.wsUrl, token: async () => (await a.users.issueToken('ann', 60)).token, deviceId: device, serverKey: node.info.serverKey });
+      await c.connect();
+      return c;
+    };
+    const phone = await connect('phone');
+    const laptop = await connect('laptop');
+    await phone.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(receiver.accepted.map((x) => x.body.status), ['online'], 'a second device and the first leaving change nothing');
+    await laptop.close();
+    await waitFor(() => receiver.accepted.length === 2, 10_000, 'the offline callback');
+    assert.deepEqual(
+      receiver.accepted.map((x) => [x.event, x.body.userId, x.body.status]),
+      [
+        ['status', 'ann', 'online'],
+        ['status', 'ann', 'offline'],
+      ],
+    );
+    assert.equal(new Set(receiver.accepted.map((x) => x.key)).size, 2, 'each callback has its own idempotency key');
+    assert.deepEqual(receiver.badSignatures, []);
+  } finally {
+    await receiver.close();
     await node.dispose();
   }
 });
