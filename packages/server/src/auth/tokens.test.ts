@@ -65,3 +65,19 @@ test('auth - a revoked token and a blocked user are refused, a token issued afte
     code: 'auth.user_blocked',
   });
 });
+
+test('auth - not yet valid, wrong issuer and wrong audience are rejected', async () => {
+  const key = Buffer.from(a.tokenKey, 'base64url');
+  const base = () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime('1h');
+  const future = await base().setIssuer('tidings').setAudience(a.appKey).setNotBefore('10m').sign(key);
+  assert.deepEqual(await verifyUserToken(future, find), { ok: false, code: 'auth.token_invalid' });
+  const issuer = await base().setIssuer('someone-else').setAudience(a.appKey).sign(key);
+  assert.deepEqual(await verifyUserToken(issuer, find), { ok: false, code: 'auth.token_invalid' });
+  const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('tidings').setAudience(a.appKey).setExpirationTime('1h').sign(key);
+  assert.deepEqual(await verifyUserToken(noSub, find), { ok: false, code: 'auth.token_invalid' });
+  // An audience naming app B with app A's key: B's key does not verify it.
+  const audience = await base().setIssuer('tidings').setAudience(b.appKey).sign(key);
+  assert.deepEqual(await verifyUserToken(audience, find), { ok: false, code: 'auth.token_invalid' });
+  const two = await base().setIssuer('tidings').setAudience([a.appKey, b.appKey]).sign(key);
+  assert.deepEqual(await verifyUserToken(two, find), { ok: false, code: 'auth.token_invalid' });
+});
