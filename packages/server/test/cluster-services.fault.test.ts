@@ -80,6 +80,8 @@ test(`cluster fault - PostgreSQL goes away (connections cut and refused) and han
       // Hung: links stay open but nothing moves for 3 s; sends wait.
       const stalled = load.traffic(PER_PHASE, 5);
       await sleep(30);
+      // The pools reopen their links after the outage on demand: stall once links exist again.
+      for (let waited = 0; proxy.connections === 0 && waited < 5000; waited += 20) await sleep(20);
       proxy.stall(3000);
       await stalled;
       await sleep(3200);
