@@ -33,9 +33,20 @@ export interface StartTidingsOptions {
  * Settings every benchmark server runs with unless overridden: plaintext
  * sessions, because the load generators speak the plain `tidings.v1`
  * subprotocol (they do not implement the secure-session handshake), so the
- * figures leave out its key agreement and per-frame encryption.
+ * figures leave out its key agreement and per-frame encryption (the
+ * `secure` scenario measures that); and the abuse limits off, because a load
+ * generator is one client from a few addresses doing the work of thousands
+ * (with them on, the connect limit per IP refuses a 10,000-socket room).
  */
-export const BENCH_ENV: Readonly<Record<string, string>> = { TIDINGS_SECURE_SESSION: 'off' };
+export const BENCH_ENV: Readonly<Record<string, string>> = {
+  TIDINGS_SECURE_SESSION: 'off',
+  TIDINGS_RATE_CONNECTS_PER_IP: '0',
+  TIDINGS_RATE_MESSAGES_PER_CONNECTION: '0',
+  TIDINGS_RATE_MESSAGES_PER_USER: '0',
+  TIDINGS_RATE_REQUESTS_PER_CONNECTION: '0',
+  TIDINGS_RATE_API_CALLS_PER_APP: '0',
+  TIDINGS_MAX_CONNECTIONS_PER_USER: '0',
+};
 
 /** Reads a runtime.json file. */
 export function readRuntime(file: string): TidingsRuntime {

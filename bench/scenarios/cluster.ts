@@ -5,6 +5,7 @@
 // pair spans two nodes once there are two) and through one embedded node, at
 // the same offered rates; node CPU-ms and whole-machine CPU-ms per 1,000
 // messages. Writes the `## cluster` section of bench/RESULTS.md.
+import { BENCH_ENV } from '../lib/tidings-server.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ async function startNodes(s: Setup): Promise<Nodes> {
     dirs.push(dir);
     const env = {
       ...process.env,
-      TIDINGS_SECURE_SESSION: 'off', // the generator speaks plain tidings.v1
+      ...BENCH_ENV, // plain tidings.v1, abuse limits off
       ...(s.cluster
         ? { TIDINGS_CLUSTER: '1', TIDINGS_NODE_ID: String(i), TIDINGS_POSTGRES_URL: POSTGRES_URL, TIDINGS_POSTGRES_SCHEMA: schema, TIDINGS_NATS_URL: NATS_URL, TIDINGS_NATS_PREFIX: prefix, TIDINGS_COMMIT_AFFINITY: s.affinity ? '1' : '0', TIDINGS_PRESENCE_HEARTBEAT_MS: '500' }
         : {}),
