@@ -55,7 +55,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     let any = false;
     for (const secure of [true, false]) {
       const key = label(secure) as 'on' | 'off';
-      if (best[key] < rate - (SEARCH[SEARCH.indexOf(rate) - 1] === undefined ? 0 : rate - SEARCH[SEARCH.indexOf(rate) - 1]!)) continue;
+      // A mode that failed the previous step is not tried higher.
+      const previous = SEARCH[SEARCH.indexOf(rate) - 1];
+      if (previous !== undefined && best[key] < previous) continue;
       const r = await step(secure, rate, 4000);
       rows.push(row(r, secure, 'max search'));
       console.log(`search secure ${key} @ ${rate}: ${Math.round(r.achievedRate)}/s p99 ${r.e2e.p99.toFixed(2)} ms, ${sustained(r).why}`);
