@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, privateConvId, type Message } from '@tidings/sdk';
 import { createLogger, issueUserToken, loadConfig, startNode } from '@tidings/server';
+import { testNode } from './helpers/node.ts';
 
 test('at rest - text sent through the SDK is nowhere in the node data files, and still reads back after a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-at-rest-'));
@@ -39,5 +40,32 @@ test('at rest - text sent through the SDK is nowhere in the node data files, and
     await node.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('at rest - the operator rotates an app data key through the API; messages before and after read back', async () => {
+  const node = await testNode();
+  const app = node.info.devApp!;
+  const conv = privateConvId('alice', 'bob');
+  try {
+    const alice = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), serverKey: node.info.serverKey });
+    await alice.connect();
+    await alice.send(conv, { type: 'text', content: 'before' });
+    const rotate = (appKey: string, token = node.info.operatorToken!) =>
+      fetch(`${node.info.httpUrl}/v1/admin/apps/${appKey}/rotate-data-key`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const res = await rotate(app.appKey);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { keyId: 2 });
+    assert.equal((await rotate(app.appKey, 'not-the-operator')).status, 401);
+    assert.equal((await rotate('app_nope')).status, 401);
+    await alice.send(conv, { type: 'text', content: 'after' });
+    const rows = await node.store.readRange(app.appKey, conv, 1, 2, 2);
+    assert.deepEqual(
+      rows.map((m) => new TextDecoder().decode(m.content)),
+      ['before', 'after'],
+    );
+    await alice.close();
+  } finally {
+    await node.dispose();
   }
 });

@@ -10,6 +10,7 @@ import { send, uid } from './conformance-fixtures.ts';
 import type { Store } from './port.ts';
 import { createSqliteStore } from './sqlite/store.ts';
 import { createPostgresStore } from './postgres/store.ts';
+import { sealedKeyId } from '../crypto/envelope.ts';
 import { POSTGRES_URL, dropSchema, freshSchemaName } from './postgres/pg.fixture.ts';
 
 const masterKey = randomBytes(32);
@@ -95,5 +96,52 @@ test('at rest - no plaintext in PostgreSQL table files or WAL', async () => {
     assert.deepEqual(filesContain([...tableFiles, ...wal], marker), [], 'plaintext found in PostgreSQL files');
   } finally {
     await client.end();
+  }
+});
+
+async function rotationCase(store: Store, rawKeyIds: (appKey: string) => Promise<number[]>): Promise<void> {
+  const appKey = uid('app');
+  const conv = 'p:a:b';
+  const batch = (from: number) =>
+    Array.from({ length: 5 }, (_, i) =>
+      send({ appKey, convId: conv, kind: 'private', members: ['a', 'b'], senderId: 'a', senderDevice: 'd', senderSeq: from + i, content: new TextEncoder().encode(`m${from + i}`) }),
+    );
+  await store.commitSends(batch(1));
+  assert.equal(await store.rotateDataKey(appKey), 2);
+  await store.commitSends(batch(6));
+  const all = await store.readRange(appKey, conv, 1, 10, 10);
+  assert.deepEqual(
+    all.map((m) => new TextDecoder().decode(m.content)),
+    Array.from({ length: 10 }, (_, i) => `m${i + 1}`),
+  );
+  assert.deepEqual(await rawKeyIds(appKey), [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+}
+
+test('at rest - key rotation: new writes use the new data key, old data stays readable (SQLite)', async () => {
+  const path = join(dir, 'rotate.db');
+  const store = await createSqliteStore({ path, masterKey });
+  const raw = await createSqliteStore({ path });
+  try {
+    await rotationCase(store, async (appKey) => (await raw.readRange(appKey, 'p:a:b', 1, 10, 10)).map((m) => sealedKeyId(m.content) ?? 0));
+    await assert.rejects(raw.rotateDataKey('x'), /master key/);
+  } finally {
+    await store.close();
+    await raw.close();
+  }
+});
+
+test('at rest - key rotation: new writes use the new data key, old data stays readable (PostgreSQL)', async () => {
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2, masterKey });
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await rotationCase(store, async (appKey) =>
+      (await client.query(`SELECT content FROM ${schema}.messages WHERE app_key = $1 ORDER BY seq`, [appKey])).rows.map(
+        (r: { content: Uint8Array }) => sealedKeyId(r.content) ?? 0,
+      ),
+    );
+  } finally {
+    await client.end();
+    await store.close();
   }
 });

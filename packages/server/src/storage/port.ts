@@ -313,6 +313,13 @@ export interface Store {
   /** Entries of an app still waiting for delivery (not dead-lettered). */
   countPendingWebhooks(appKey: string): Promise<number>;
 
+  /**
+   * Encryption at rest: adds a new data key for the app; messages written
+   * from now on are sealed with it, older ones stay readable under theirs.
+   * Returns the new key id. Rejects when the store has no master key.
+   */
+  rotateDataKey(appKey: string): Promise<number>;
+
   /** Flushes and releases everything. */
   close(): Promise<void>;
 }

@@ -115,4 +115,24 @@ export function appRoutes(api: FastifyInstance, d: ApiDeps): void {
       return { ...summary(app), appSecret: app.appSecret };
     },
   );
+
+  api.post<{ Params: { appKey: string } }>(
+    '/v1/admin/apps/:appKey/rotate-data-key',
+    {
+      schema: {
+        summary: 'Start sealing new messages of the app with a fresh data key (older ones stay readable)',
+        tags,
+        security,
+        params: APP_PARAMS,
+        response: {
+          200: { type: 'object', additionalProperties: false, required: ['keyId'], properties: { keyId: { type: 'integer' } } },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!(await d.store.getApp(req.params.appKey))) return sendError(reply, 'auth.app_unknown');
+      return { keyId: await d.store.rotateDataKey(req.params.appKey) };
+    },
+  );
 }

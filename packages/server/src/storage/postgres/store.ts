@@ -195,6 +195,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
     },
 
+    rotateDataKey: (appKey: string) => cipher.rotate(appKey),
+
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       await cipher.ensure([appKey]);
       return (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit])).rows.map((r) => cipher.open(toMessage(r)));

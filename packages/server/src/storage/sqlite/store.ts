@@ -146,6 +146,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       });
     },
 
+    rotateDataKey: (appKey: string) => cipher.rotate(appKey),
+
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
       return use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map((r) => cipher.open(toMessage(r))));
