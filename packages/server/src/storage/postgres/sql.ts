@@ -1,4 +1,4 @@
-import { MESSAGE_FLAG_RECALLED, type AppRecord, type StoredMessage, type UserRecord } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED, type AppRecord, type UserRecord } from '../port.ts';
 
 /**
  * Every statement the PostgreSQL store runs, with the row mappers beside the
@@ -193,20 +193,5 @@ export function toUser(row: Record<string, unknown>): UserRecord {
   };
 }
 
-/** Maps a `messages` row selected with the message columns. */
-export function toMessage(row: Record<string, unknown>): StoredMessage {
-  return {
-    appKey: row.app_key as string,
-    convId: row.conv_id as string,
-    seq: row.seq as number,
-    msgId: row.msg_id as string,
-    senderId: row.sender_id as string,
-    senderDevice: row.sender_device as string,
-    clientMsgId: row.client_msg_id as string,
-    senderSeq: row.sender_seq as number,
-    type: row.type as string,
-    content: row.content as Uint8Array,
-    ts: row.ts as number,
-    flags: row.flags as number,
-  };
-}
+/** Row mapping shared by both adapters (same column names and types). */
+export { toMessage } from '../rows.ts';
