@@ -145,3 +145,20 @@ test('at rest - key rotation: new writes use the new data key, old data stays re
     await store.close();
   }
 });
+
+test('at rest - user profiles are sealed too: no plaintext in the SQLite files, plain text through the port', async () => {
+  const path = join(dir, 'profiles.db');
+  const store = await createSqliteStore({ path, masterKey });
+  const marker = `name-${randomBytes(8).toString('hex')}`;
+  const appKey = uid('app');
+  const u = await store.upsertUser(appKey, 'ann', { name: marker, avatarUrl: `https://x.example/${marker}.png`, extra: `{"note":"${marker}"}` }, 1);
+  assert.equal(u.name, marker);
+  assert.equal((await store.setUserBlocked(appKey, 'ann', true, 2)).name, marker);
+  assert.equal((await store.getUser(appKey, 'ann'))?.extra, `{"note":"${marker}"}`);
+  const files = [path, `${path}-wal`].filter((p) => statSync(p, { throwIfNoEntry: false }));
+  assert.deepEqual(filesContain(files, marker), [], 'profile plaintext found in SQLite files');
+  await store.close();
+  const raw = await createSqliteStore({ path });
+  assert.match((await raw.getUser(appKey, 'ann'))!.name, /^tds1:/);
+  await raw.close();
+});

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { newWrappedKey, openContent, sealContent, sealedKeyId, unwrapKey, type WrappedKey } from '../crypto/envelope.ts';
-import type { StoredMessage } from './port.ts';
+import type { StoredMessage, UserProfile, UserRecord } from './port.ts';
 
 /** Where an adapter keeps the wrapped data keys (never the plain ones). */
 export interface KeyTable {
@@ -20,9 +20,17 @@ export interface ContentCipher {
   ensure(appKeys: Iterable<string>): Promise<void>;
   seal(appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array;
   open(message: StoredMessage): StoredMessage;
+  /** A user's profile with every non-empty field sealed (bound to app, user and field), as text. */
+  sealProfile(appKey: string, userId: string, p: UserProfile): UserProfile;
+  /** The user record with its profile fields opened. */
+  openUser(u: UserRecord): UserRecord;
   /** Adds a new data key for the app; new writes use it. Returns its id. */
   rotate(appKey: string): Promise<number>;
 }
+
+/** Prefix of a sealed text field (base64url of a sealed blob follows). */
+const TEXT_PREFIX = 'tds1:';
+const FIELDS = ['name', 'avatarUrl', 'extra'] as const;
 
 interface AppKeys {
   active: number;
@@ -79,6 +87,30 @@ export function createContentCipher(masterKey: Uint8Array | undefined, table: Ke
       const key = keysOf(m.appKey).keys.get(keyId);
       if (!key) throw new Error(`app ${m.appKey} has no data key ${keyId}`);
       return { ...m, content: openContent(key, m.appKey, m.convId, m.seq, m.content) };
+    },
+    sealProfile(appKey, userId, p) {
+      if (!masterKey) return p;
+      const k = keysOf(appKey);
+      const out = { ...p };
+      FIELDS.forEach((f, i) => {
+        if (p[f] === '') return;
+        const sealed = sealContent(k.keys.get(k.active)!, k.active, appKey, `user:${userId}`, i, new TextEncoder().encode(p[f]));
+        out[f] = TEXT_PREFIX + Buffer.from(sealed).toString('base64url');
+      });
+      return out;
+    },
+    openUser(u) {
+      if (!masterKey) return u;
+      const out = { ...u };
+      FIELDS.forEach((f, i) => {
+        if (!u[f].startsWith(TEXT_PREFIX)) return;
+        const sealed = Buffer.from(u[f].slice(TEXT_PREFIX.length), 'base64url');
+        const keyId = sealedKeyId(sealed);
+        const key = keyId === undefined ? undefined : keysOf(u.appKey).keys.get(keyId);
+        if (!key) throw new Error(`app ${u.appKey} cannot open the ${f} of user ${u.userId}`);
+        out[f] = new TextDecoder().decode(openContent(key, u.appKey, `user:${u.userId}`, i, sealed));
+      });
+      return out;
     },
     async rotate(appKey) {
       if (!masterKey) throw new Error('encryption at rest is off (no master key)');

@@ -230,21 +230,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return (await query(SQL.claimNonce, [appKey, nonce, expiresAt, nowMs])).rowCount === 1;
     },
 
-    upsertUser: async (appKey: string, userId: string, profile: UserProfile, nowMs: number) =>
-      toUser(
-        (await query(SQL.upsertUser, [appKey, userId, profile.name, profile.avatarUrl, profile.extra, nowMs])).rows[0],
-      ),
-
-    getUser: async (appKey: string, userId: string) => {
-      const { rows } = await query(SQL.getUser, [appKey, userId]);
-      return rows[0] === undefined ? undefined : toUser(rows[0]);
+    upsertUser: async (appKey: string, userId: string, profile: UserProfile, nowMs: number) => {
+      await cipher.ensure([appKey]);
+      const p = cipher.sealProfile(appKey, userId, profile);
+      return cipher.openUser(toUser((await query(SQL.upsertUser, [appKey, userId, p.name, p.avatarUrl, p.extra, nowMs])).rows[0]));
     },
 
-    setUserBlocked: async (appKey: string, userId: string, blocked: boolean, nowMs: number) =>
-      toUser((await query(SQL.setUserBlocked, [appKey, userId, blocked, nowMs])).rows[0]),
+    getUser: async (appKey: string, userId: string) => {
+      await cipher.ensure([appKey]);
+      const { rows } = await query(SQL.getUser, [appKey, userId]);
+      return rows[0] === undefined ? undefined : cipher.openUser(toUser(rows[0]));
+    },
 
-    revokeUserTokens: async (appKey: string, userId: string, validAfter: number, nowMs: number) =>
-      toUser((await query(SQL.revokeUserTokens, [appKey, userId, validAfter, nowMs])).rows[0]),
+    setUserBlocked: async (appKey: string, userId: string, blocked: boolean, nowMs: number) => {
+      await cipher.ensure([appKey]);
+      return cipher.openUser(toUser((await query(SQL.setUserBlocked, [appKey, userId, blocked, nowMs])).rows[0]));
+    },
+
+    revokeUserTokens: async (appKey: string, userId: string, validAfter: number, nowMs: number) => {
+      await cipher.ensure([appKey]);
+      return cipher.openUser(toUser((await query(SQL.revokeUserTokens, [appKey, userId, validAfter, nowMs])).rows[0]));
+    },
 
     getGroup: async (appKey: string, groupId: string) => {
       const row = (await query(GROUP_SQL.getGroup, [appKey, groupId])).rows[0];

@@ -77,6 +77,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   let claims = 0;
   const listKeys = db.prepare('SELECT key_id, wrapped FROM data_keys WHERE app_key = ? ORDER BY key_id');
   const insertKey = db.prepare('INSERT OR IGNORE INTO data_keys (app_key, key_id, wrapped) VALUES (?, ?, ?)');
+  const keysFor = async (appKey: string): Promise<void> => {
+    if (cipher.enabled && !closed) await cipher.ensure([appKey]);
+  };
   const cipher = createContentCipher(options.masterKey, {
     list: async (appKey) =>
       listKeys.all(appKey).map((r) => ({ appKey, keyId: r.key_id as number, wrapped: r.wrapped as Uint8Array })),
@@ -191,23 +194,32 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         return s.claimNonce.run(appKey, nonce, expiresAt, nowMs).changes === 1;
       }),
 
-    upsertUser: (appKey: string, userId: string, profile: UserProfile, nowMs: number) =>
-      use(() => {
-        s.upsertUser.run(appKey, userId, profile.name, profile.avatarUrl, profile.extra, nowMs, nowMs);
-        return toUser(s.getUser.get(appKey, userId)!);
-      }),
+    upsertUser: async (appKey: string, userId: string, profile: UserProfile, nowMs: number) => {
+      await keysFor(appKey);
+      return use(() => {
+        const p = cipher.sealProfile(appKey, userId, profile);
+        s.upsertUser.run(appKey, userId, p.name, p.avatarUrl, p.extra, nowMs, nowMs);
+        return cipher.openUser(toUser(s.getUser.get(appKey, userId)!));
+      });
+    },
 
-    getUser: (appKey: string, userId: string) =>
-      use(() => {
+    getUser: async (appKey: string, userId: string) => {
+      await keysFor(appKey);
+      return use(() => {
         const row = s.getUser.get(appKey, userId);
-        return row === undefined ? undefined : toUser(row);
-      }),
+        return row === undefined ? undefined : cipher.openUser(toUser(row));
+      });
+    },
 
-    setUserBlocked: (appKey: string, userId: string, blocked: boolean, nowMs: number) =>
-      use(() => userWrite(appKey, userId, nowMs, () => s.setUserBlocked.run(blocked ? 1 : 0, nowMs, appKey, userId))),
+    setUserBlocked: async (appKey: string, userId: string, blocked: boolean, nowMs: number) => {
+      await keysFor(appKey);
+      return use(() => cipher.openUser(userWrite(appKey, userId, nowMs, () => s.setUserBlocked.run(blocked ? 1 : 0, nowMs, appKey, userId))));
+    },
 
-    revokeUserTokens: (appKey: string, userId: string, validAfter: number, nowMs: number) =>
-      use(() => userWrite(appKey, userId, nowMs, () => s.revokeUserTokens.run(validAfter, nowMs, appKey, userId))),
+    revokeUserTokens: async (appKey: string, userId: string, validAfter: number, nowMs: number) => {
+      await keysFor(appKey);
+      return use(() => cipher.openUser(userWrite(appKey, userId, nowMs, () => s.revokeUserTokens.run(validAfter, nowMs, appKey, userId))));
+    },
 
     getGroup: (appKey: string, groupId: string) => use(() => readGroup(g, appKey, groupId)),
 
