@@ -60,7 +60,7 @@ export function renderFanout(r: ResultFile<FanoutData>): string {
     'upper anchors. Tidings fan-out (groups, chatrooms: stored, sequenced) is measured by the group and chatroom scenarios.',
     '',
     ...(d.medians.some((m) => !m.valid)
-      ? ['**Latency figures below come from INVALID runs** (the generator could not keep its schedule: other work shared the 2 cores),', 'so they measure the machine, not the peers; server CPU per delivery is the steadier figure.', '']
+      ? ['**Rows marked INVALID** come from runs whose generator could not keep its schedule or saturated its core (see the', 'verdict: other work on the 2 cores, or the peer client library itself); their latency measures the generator, not the', 'peer; server CPU per delivery is the steadier figure.', '']
       : []),
     '### Side by side (median trials)',
     '',
