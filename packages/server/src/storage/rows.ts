@@ -1,4 +1,7 @@
-import type { StoredMessage } from './port.ts';
+import type { GroupMember, GroupRole, StoredMessage, WebhookEntry, WebhookEvent } from './port.ts';
+
+/** A boolean column: SQLite gives 0/1, PostgreSQL true/false. */
+const flag = (v: unknown): boolean => v === true || v === 1;
 
 /** Maps a `messages` row selected with the message columns. */
 export function toMessage(row: Record<string, unknown>): StoredMessage {
@@ -15,5 +18,35 @@ export function toMessage(row: Record<string, unknown>): StoredMessage {
     content: row.content as Uint8Array,
     ts: row.ts as number,
     flags: row.flags as number,
+  };
+}
+
+/** Maps a `group_members` row. */
+export function toMember(row: Record<string, unknown>): GroupMember {
+  return {
+    userId: row.user_id as string,
+    role: row.role as GroupRole,
+    joinedSeq: row.joined_seq as number,
+    leftSeq: row.left_seq as number,
+    mutedUntil: row.muted_until as number,
+  };
+}
+
+/** Maps a `webhook_outbox` row. */
+export function toWebhookEntry(row: Record<string, unknown>): WebhookEntry {
+  return {
+    id: row.id as number,
+    appKey: row.app_key as string,
+    lane: row.lane as string,
+    event: row.event as WebhookEvent,
+    convId: row.conv_id as string,
+    seq: row.seq as number,
+    payload: row.payload as string,
+    idempotencyKey: row.idempotency_key as string,
+    createdAt: row.created_at as number,
+    attempts: row.attempts as number,
+    nextAt: row.next_at as number,
+    lastError: row.last_error as string,
+    dead: flag(row.dead),
   };
 }

@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { GroupMember, GroupRole } from '../port.ts';
 import { groupState, type GroupRow, type GroupState } from '../group-state.ts';
 import type { Statement } from './sql.ts';
+import { toMember } from '../rows.ts';
 
 const st = (name: string, text: string): Statement => ({ name: `tidings.groups.${name}`, text });
 
@@ -47,16 +48,7 @@ export const GROUP_SQL = {
   ),
 } as const;
 
-/** Maps a `group_members` row. */
-export function toMember(row: Record<string, unknown>): GroupMember {
-  return {
-    userId: row.user_id as string,
-    role: row.role as GroupRole,
-    joinedSeq: row.joined_seq as number,
-    leftSeq: row.left_seq as number,
-    mutedUntil: row.muted_until as number,
-  };
-}
+export { toMember };
 
 /** Maps a `groups` row. */
 export function toGroupRow(row: Record<string, unknown>): GroupRow {

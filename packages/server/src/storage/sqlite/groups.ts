@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { GroupMember, GroupRecord, GroupRole } from '../port.ts';
+import type { GroupRecord } from '../port.ts';
 import { groupState, type GroupRow, type GroupState } from '../group-state.ts';
+import { toMember } from '../rows.ts';
 
 /** Group statements of the SQLite store, prepared once. */
 export type GroupStatements = ReturnType<typeof prepareGroupStatements>;
@@ -32,16 +33,7 @@ export function prepareGroupStatements(db: DatabaseSync) {
   };
 }
 
-/** Maps a `group_members` row. */
-export function toMember(row: Record<string, unknown>): GroupMember {
-  return {
-    userId: row.user_id as string,
-    role: row.role as GroupRole,
-    joinedSeq: row.joined_seq as number,
-    leftSeq: row.left_seq as number,
-    mutedUntil: row.muted_until as number,
-  };
-}
+export { toMember };
 
 /** Maps a `groups` row. */
 export function toGroupRow(row: Record<string, unknown>): GroupRow {

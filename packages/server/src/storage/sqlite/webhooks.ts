@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { SendInput, SendOutcome, WebhookConfig, WebhookEnqueue, WebhookEntry, WebhookEvent } from '../port.ts';
+import type { SendInput, SendOutcome, WebhookConfig, WebhookEnqueue, WebhookEvent } from '../port.ts';
+import { toWebhookEntry } from '../rows.ts';
 
 /**
  * Webhook settings and the callback outbox of the SQLite store. Outbox rows
@@ -62,24 +63,7 @@ export function toWebhookConfig(row: Record<string, unknown>): WebhookConfig {
   };
 }
 
-/** Maps a `webhook_outbox` row. */
-export function toWebhookEntry(row: Record<string, unknown>): WebhookEntry {
-  return {
-    id: row.id as number,
-    appKey: row.app_key as string,
-    lane: row.lane as string,
-    event: row.event as WebhookEvent,
-    convId: row.conv_id as string,
-    seq: row.seq as number,
-    payload: row.payload as string,
-    idempotencyKey: row.idempotency_key as string,
-    createdAt: row.created_at as number,
-    attempts: row.attempts as number,
-    nextAt: row.next_at as number,
-    lastError: row.last_error as string,
-    dead: row.dead === 1,
-  };
-}
+export { toWebhookEntry };
 
 /** Binds a config to `setConfig`. */
 export function configValues(c: WebhookConfig): Array<string | number> {
