@@ -1,4 +1,12 @@
-import type { GroupMember, GroupRole, StoredMessage, WebhookEntry, WebhookEvent } from './port.ts';
+import type {
+  AppRecord,
+  GroupMember,
+  GroupRole,
+  StoredMessage,
+  UserRecord,
+  WebhookEntry,
+  WebhookEvent,
+} from './port.ts';
 
 /** A boolean column: SQLite gives 0/1, PostgreSQL true/false. */
 const flag = (v: unknown): boolean => v === true || v === 1;
@@ -48,5 +56,35 @@ export function toWebhookEntry(row: Record<string, unknown>): WebhookEntry {
     nextAt: row.next_at as number,
     lastError: row.last_error as string,
     dead: flag(row.dead),
+  };
+}
+
+/** Maps an `apps` row. */
+export function toApp(row: Record<string, unknown>): AppRecord {
+  return {
+    appKey: row.app_key as string,
+    name: row.name as string,
+    appSecret: row.app_secret as string,
+    tokenKey: row.token_key as string,
+    disabled: flag(row.disabled),
+    createdAt: row.created_at as number,
+    ...(typeof row.previous_secret === 'string'
+      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at as number }
+      : {}),
+  };
+}
+
+/** Maps a `users` row. */
+export function toUser(row: Record<string, unknown>): UserRecord {
+  return {
+    appKey: row.app_key as string,
+    userId: row.user_id as string,
+    name: row.name as string,
+    avatarUrl: row.avatar_url as string,
+    extra: row.extra as string,
+    blocked: flag(row.blocked),
+    tokensValidAfter: row.tokens_valid_after as number,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
   };
 }

@@ -1,4 +1,4 @@
-import { MESSAGE_FLAG_RECALLED, type AppRecord, type UserRecord } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED } from '../port.ts';
 
 /**
  * Every statement the PostgreSQL store runs, with the row mappers beside the
@@ -163,35 +163,7 @@ export const COMMIT_SQL = {
   ),
 } as const;
 
-/** Maps an `apps` row. */
-export function toApp(row: Record<string, unknown>): AppRecord {
-  return {
-    appKey: row.app_key as string,
-    name: row.name as string,
-    appSecret: row.app_secret as string,
-    tokenKey: row.token_key as string,
-    disabled: row.disabled as boolean,
-    createdAt: row.created_at as number,
-    ...(typeof row.previous_secret === 'string'
-      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at as number }
-      : {}),
-  };
-}
 
-/** Maps a `users` row. */
-export function toUser(row: Record<string, unknown>): UserRecord {
-  return {
-    appKey: row.app_key as string,
-    userId: row.user_id as string,
-    name: row.name as string,
-    avatarUrl: row.avatar_url as string,
-    extra: row.extra as string,
-    blocked: row.blocked as boolean,
-    tokensValidAfter: row.tokens_valid_after as number,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
-}
 
 /** Row mapping shared by both adapters (same column names and types). */
-export { toMessage } from '../rows.ts';
+export { toApp, toMessage, toUser } from '../rows.ts';

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MESSAGE_FLAG_RECALLED, type AppRecord, type UserRecord } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED } from '../port.ts';
 
 /**
  * Every statement the SQLite store runs, prepared once per store so the hot
@@ -97,35 +97,7 @@ export function prepareStatements(db: DatabaseSync) {
   };
 }
 
-/** Maps an `apps` row. */
-export function toApp(row: Record<string, unknown>): AppRecord {
-  return {
-    appKey: row.app_key as string,
-    name: row.name as string,
-    appSecret: row.app_secret as string,
-    tokenKey: row.token_key as string,
-    disabled: row.disabled === 1,
-    createdAt: row.created_at as number,
-    ...(typeof row.previous_secret === 'string'
-      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at as number }
-      : {}),
-  };
-}
 
-/** Maps a `users` row. */
-export function toUser(row: Record<string, unknown>): UserRecord {
-  return {
-    appKey: row.app_key as string,
-    userId: row.user_id as string,
-    name: row.name as string,
-    avatarUrl: row.avatar_url as string,
-    extra: row.extra as string,
-    blocked: row.blocked === 1,
-    tokensValidAfter: row.tokens_valid_after as number,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
-}
 
 /** Row mapping shared by both adapters (same column names and types). */
-export { toMessage } from '../rows.ts';
+export { toApp, toMessage, toUser } from '../rows.ts';
