@@ -1,46 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, roomConvId, type Message, type TidingsClient, type TidingsError } from '@tidings/sdk';
-import { issueUserToken } from '@tidings/server';
+import { roomConvId } from '@tidings/sdk';
 import { testNode } from './helpers/node.ts';
+import { codeOf, people as peopleOf, until } from './helpers/people.ts';
 
 type Node = Awaited<ReturnType<typeof testNode>>;
-
-function people(node: Node, names: string[]) {
-  const app = node.info.devApp!;
-  const seen = new Map<string, Message[]>();
-  const clients = new Map<string, TidingsClient>();
-  for (const n of names) {
-    const c = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, n, 60), deviceId: `${n}-d`, backoff: { minMs: 10, maxMs: 50 } });
-    seen.set(n, []);
-    c.on('message', (m) => seen.get(n)!.push(m));
-    c.on('error', () => {});
-    clients.set(n, c);
-  }
-  return {
-    c: (n: string) => clients.get(n)!,
-    seen: (n: string, conv: string) => seen.get(n)!.filter((m) => m.convId === conv),
-    connect: () => Promise.all([...clients.values()].map((c) => c.connect())),
-    close: () => Promise.all([...clients.values()].map((c) => c.close())),
-  };
-}
-
-async function until(ok: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return (e as TidingsError).code;
-  }
-};
+const people = (node: Node, names: string[]) => peopleOf(node, names, { minMs: 10, maxMs: 50 });
 
 test('chatrooms - join, same order for every member, recent window on join, attributes, kick, ban, mute, destroy', async () => {
   const node = await testNode();
@@ -50,23 +15,39 @@ test('chatrooms - join, same order for every member, recent window on join, attr
     await p.connect();
     await p.c('host').rooms.create('live');
     assert.equal(await codeOf(p.c('ann').rooms.create('live')), 'conv.exists');
-    assert.equal(await codeOf(p.c('eve').rooms.send('live', { type: 'text', content: 'not joined' })), 'send.not_member');
+    assert.equal(
+      await codeOf(p.c('eve').rooms.send('live', { type: 'text', content: 'not joined' })),
+      'send.not_member',
+    );
     for (const n of ['host', 'ann', 'ben']) await p.c(n).rooms.join('live');
-    await Promise.all(Array.from({ length: 60 }, (_, i) => p.c(['host', 'ann', 'ben'][i % 3]!).rooms.send('live', { type: 'text', content: `m${i}` })));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        p.c(['host', 'ann', 'ben'][i % 3]!).rooms.send('live', { type: 'text', content: `m${i}` }),
+      ),
+    );
     await until(() => ['host', 'ann', 'ben'].every((n) => p.c(n).lastSeq(conv) === 60), 'everyone at 60');
     const ids = (n: string) => p.seen(n, conv).map((m) => m.msgId);
     assert.deepEqual(ids('ann'), ids('host'));
     assert.deepEqual(ids('ben'), ids('host'));
-    assert.deepEqual(p.seen('ann', conv).map((m) => m.seq), Array.from({ length: 60 }, (_, i) => i + 1));
+    assert.deepEqual(
+      p.seen('ann', conv).map((m) => m.seq),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
     // A late joiner gets the recent window (50 by default), then live messages.
     const info = await p.c('late').rooms.join('live');
     assert.equal(info.memberCount, 4);
-    assert.deepEqual(p.seen('late', conv).map((m) => m.seq), Array.from({ length: 50 }, (_, i) => i + 11));
+    assert.deepEqual(
+      p.seen('late', conv).map((m) => m.seq),
+      Array.from({ length: 50 }, (_, i) => i + 11),
+    );
     // Attributes, with notifications in the stream.
     await p.c('host').rooms.setAttrs('live', { topic: 'launch', mood: 'good' });
     await p.c('host').rooms.deleteAttrs('live', ['mood']);
     assert.deepEqual((await p.c('ann').rooms.info('live')).attrs, { topic: 'launch' });
-    await until(() => p.seen('late', conv).at(-1)?.type === 'tidings.room.attrs_deleted', 'late to see the attribute entries');
+    await until(
+      () => p.seen('late', conv).at(-1)?.type === 'tidings.room.attrs_deleted',
+      'late to see the attribute entries',
+    );
     assert.equal(await codeOf(p.c('ann').rooms.setAttrs('live', { x: 'y' })), 'auth.forbidden');
     // Mute, kick, ban.
     await p.c('host').rooms.mute('live', 'ann', Date.now() + 60_000);
@@ -80,7 +61,11 @@ test('chatrooms - join, same order for every member, recent window on join, attr
     assert.equal(await codeOf(p.c('late').rooms.send('live', { type: 'text', content: 'x' })), 'conv.not_found');
     for (const n of ['host', 'ann', 'late']) {
       const seqs = p.seen(n, conv).map((m) => m.seq);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${n} saw seqs in order`);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `${n} saw seqs in order`,
+      );
       assert.equal(new Set(seqs).size, seqs.length, `${n} saw no seq twice`);
     }
   } finally {
@@ -101,7 +86,10 @@ test('chatrooms - overload: low priority is shed first, high never, every shed r
     await p.c('a').rooms.join('busy');
     await p.c('b').rooms.join('busy');
     const sends = [];
-    for (let i = 0; i < 60; i++) sends.push(p.c('a').rooms.send('busy', { type: 'text', content: `x${i}`, priority: i % 3 === 0 ? 'high' : 'low' }));
+    for (let i = 0; i < 60; i++)
+      sends.push(
+        p.c('a').rooms.send('busy', { type: 'text', content: `x${i}`, priority: i % 3 === 0 ? 'high' : 'low' }),
+      );
     const acks = await Promise.all(sends);
     const high = acks.filter((_, i) => i % 3 === 0);
     await until(() => p.c('b').lastSeq(conv) >= 60, 'b to reach the end (markers included)');
@@ -118,11 +106,17 @@ test('chatrooms - overload: low priority is shed first, high never, every shed r
       next = (m.coversTo ?? m.seq) + 1;
     }
     assert.equal(next, 61);
-    const shed = markers.reduce((n, m) => n + (JSON.parse(new TextDecoder().decode(m.content)) as { count: number }).count, 0);
+    const shed = markers.reduce(
+      (n, m) => n + (JSON.parse(new TextDecoder().decode(m.content)) as { count: number }).count,
+      0,
+    );
     assert.equal(shed + bSeen.length - markers.length, 60);
     // The sender's own stream agrees with b's.
     await until(() => p.c('a').lastSeq(conv) >= 60, 'a to reach the end');
-    assert.deepEqual(p.seen('a', conv).map((m) => m.msgId), bSeen.map((m) => m.msgId));
+    assert.deepEqual(
+      p.seen('a', conv).map((m) => m.msgId),
+      bSeen.map((m) => m.msgId),
+    );
   } finally {
     await p.close();
     await node.dispose();
@@ -137,7 +131,24 @@ async function setPolicy(node: Node, policy: { ratePerSecond: number; burst: num
   const url = '/v1/chatrooms/policy';
   const timestamp = String(Date.now());
   const nonce = newNonce();
-  const headers = signRequest(app.appSecret, { appKey: app.appKey, timestamp, nonce, method: 'PUT', url, body: new TextEncoder().encode(body) });
-  const res = await fetch(node.info.httpUrl + url, { method: 'PUT', headers: { ...headers, 'x-tidings-app': app.appKey, 'x-tidings-timestamp': timestamp, 'x-tidings-nonce': nonce, 'content-type': 'application/json' }, body });
+  const headers = signRequest(app.appSecret, {
+    appKey: app.appKey,
+    timestamp,
+    nonce,
+    method: 'PUT',
+    url,
+    body: new TextEncoder().encode(body),
+  });
+  const res = await fetch(node.info.httpUrl + url, {
+    method: 'PUT',
+    headers: {
+      ...headers,
+      'x-tidings-app': app.appKey,
+      'x-tidings-timestamp': timestamp,
+      'x-tidings-nonce': nonce,
+      'content-type': 'application/json',
+    },
+    body,
+  });
   assert.equal(res.status, 200, await res.text());
 }

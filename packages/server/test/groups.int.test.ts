@@ -1,47 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, groupConvId, type Message, type TidingsClient, type TidingsError } from '@tidings/sdk';
+import { groupConvId } from '@tidings/sdk';
 import { issueUserToken } from '@tidings/server';
 import { testNode } from './helpers/node.ts';
+import { codeOf, people, until } from './helpers/people.ts';
 import { rawConnect } from './helpers/raw-client.ts';
-
-type Node = Awaited<ReturnType<typeof testNode>>;
-
-function people(node: Node, names: string[]) {
-  const app = node.info.devApp!;
-  const seen = new Map<string, Message[]>();
-  const clients = new Map<string, TidingsClient>();
-  for (const n of names) {
-    const c = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, n, 60), deviceId: `${n}-d` });
-    seen.set(n, []);
-    c.on('message', (m) => seen.get(n)!.push(m));
-    c.on('error', () => {});
-    clients.set(n, c);
-  }
-  return {
-    c: (n: string) => clients.get(n)!,
-    seen: (n: string, conv: string) => seen.get(n)!.filter((m) => m.convId === conv),
-    connect: () => Promise.all([...clients.values()].map((c) => c.connect())),
-    close: () => Promise.all([...clients.values()].map((c) => c.close())),
-  };
-}
-
-async function until(ok: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return (e as TidingsError).code;
-  }
-};
 
 test('groups - members see the same order including membership entries; a late member sees from its join; a removed member nothing after', async () => {
   const node = await testNode();
@@ -50,28 +13,44 @@ test('groups - members see the same order including membership entries; a late m
   try {
     await p.connect();
     assert.deepEqual(await p.c('alice').groups.create('team', { name: 'Team', members: ['bob', 'carol'] }), { seq: 1 });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => p.c(['alice', 'bob', 'carol'][i % 3]!).send(conv, { type: 'text', content: `m${i}` })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        p.c(['alice', 'bob', 'carol'][i % 3]!).send(conv, { type: 'text', content: `m${i}` }),
+      ),
+    );
     const { seq: addedAt } = await p.c('alice').groups.add('team', ['dave']);
     assert.equal(addedAt, 32);
     await p.c('dave').send(conv, { type: 'text', content: 'hello from dave' });
     await p.c('alice').groups.remove('team', ['carol']);
     await p.c('bob').send(conv, { type: 'text', content: 'after carol left' });
-    await until(() => p.seen('bob', conv).length === 35 && p.seen('alice', conv).length === 35, 'alice and bob to see 35 entries');
+    await until(
+      () => p.seen('bob', conv).length === 35 && p.seen('alice', conv).length === 35,
+      'alice and bob to see 35 entries',
+    );
     const ids = (n: string) => p.seen(n, conv).map((m) => m.msgId);
     assert.deepEqual(ids('alice'), ids('bob'));
-    assert.deepEqual(p.seen('bob', conv).map((m) => m.seq), Array.from({ length: 35 }, (_, i) => i + 1));
+    assert.deepEqual(
+      p.seen('bob', conv).map((m) => m.seq),
+      Array.from({ length: 35 }, (_, i) => i + 1),
+    );
     assert.equal(p.seen('bob', conv)[0]!.type, 'tidings.group.created');
     // Carol got everything up to and including her removal (seq 34), nothing after.
     await until(() => p.seen('carol', conv).length === 34, 'carol to see 34 entries');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(p.seen('carol', conv).map((m) => m.msgId), ids('alice').slice(0, 34));
+    assert.deepEqual(
+      p.seen('carol', conv).map((m) => m.msgId),
+      ids('alice').slice(0, 34),
+    );
     assert.equal(p.seen('carol', conv).at(-1)!.type, 'tidings.group.members_removed');
     // Dave: one marker for the history before his join, then the stream from his join on.
     await until(() => p.c('dave').lastSeq(conv) === 35, 'dave to catch up');
     const dave = p.seen('dave', conv);
     assert.equal(dave[0]!.type, 'tidings.skipped');
     assert.equal(dave[0]!.coversTo, addedAt - 1);
-    assert.deepEqual(dave.slice(1).map((m) => m.msgId), ids('alice').slice(addedAt - 1));
+    assert.deepEqual(
+      dave.slice(1).map((m) => m.msgId),
+      ids('alice').slice(addedAt - 1),
+    );
     assert.equal(await codeOf(p.c('carol').send(conv, { type: 'text', content: 'let me in' })), 'send.not_member');
   } finally {
     await p.close();
@@ -95,9 +74,11 @@ test('groups - permissions: non-members cannot send, read or manage; muted membe
     assert.equal(await codeOf(p.c('eve').call(conv, 'members')), 'send.not_member');
     const raw = await rawConnect(node.info.wsUrl, await issueUserToken(node.info.devApp!, 'eve', 60), 'eve-raw');
     raw.send({ rid: 7, body: { case: 'pull', value: { convId: conv, fromSeq: 1n, toSeq: 0n, limit: 10 } } });
-    const denied = await raw.next((f) => f.rid === 7).catch((e: unknown) => {
-      throw new Error(`${String(e)}: ${JSON.stringify(raw.frames.map((f) => [f.rid, f.body.case]))}`);
-    });
+    const denied = await raw
+      .next((f) => f.rid === 7)
+      .catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(raw.frames.map((f) => [f.rid, f.body.case]))}`);
+      });
     assert.equal(denied.body.case === 'error' && denied.body.value.code, 'auth.forbidden');
     raw.close();
     // Plain members cannot manage.
@@ -119,7 +100,10 @@ test('groups - permissions: non-members cannot send, read or manage; muted membe
     // Pages of members.
     const page1 = await p.c('m1').groups.members('club', '', 2);
     const page2 = await p.c('m1').groups.members('club', page1.next, 2);
-    assert.deepEqual([...page1.members, ...page2.members].map((m) => m.userId), ['adm', 'm1', 'm2', 'owner']);
+    assert.deepEqual(
+      [...page1.members, ...page2.members].map((m) => m.userId),
+      ['adm', 'm1', 'm2', 'owner'],
+    );
     // The owner cannot leave before transferring; after the transfer the old owner is an admin.
     assert.equal(await codeOf(p.c('owner').groups.leave('club')), 'auth.forbidden');
     await p.c('owner').groups.transfer('club', 'm2');
