@@ -7,6 +7,7 @@ import { createChatLoad } from './helpers/chat-load.ts';
 import { startCluster } from './helpers/cluster.ts';
 import { freePort, killNatsServer, startNatsServer } from '../src/bus/nats/nats.fixture.ts';
 import { POSTGRES_URL } from '../src/storage/postgres/pg.fixture.ts';
+import { startPrivatePostgres } from '../src/storage/postgres/pg-private.fixture.ts';
 
 const SEED = Number(process.env.TIDINGS_FAULT_SEED ?? Date.now() % 100_000);
 const USERS = 30;
@@ -95,6 +96,44 @@ test(`cluster fault - PostgreSQL goes away (connections cut and refused) and han
     await load.close();
     await cluster.cleanup();
     await proxy.close();
+  }
+});
+
+test(`cluster fault - PostgreSQL stopped with \`pg_ctl stop -m immediate\` mid-traffic and started again: sends wait or fail, nothing acked is lost, everything resumes (seed ${SEED})`, async () => {
+  // A private server: the shared one is never stopped.
+  const db = await startPrivatePostgres();
+  const cluster = await startCluster({ nodes: 3, adminUrl: db.url }).catch(async (err: unknown) => {
+    await db.destroy();
+    throw err;
+  });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 3, syncIntervalMs: 1000 });
+  const PER_PHASE = 25;
+  try {
+    await load.connect();
+    for (let round = 0; round < 2; round++) {
+      const traffic = load.traffic(PER_PHASE, 5);
+      await sleep(40);
+      // Every backend killed at once, no shutdown checkpoint: a crash.
+      await db.stopImmediate();
+      // Sends go on while the database is down: they get retryable errors and stay in the SDK outboxes.
+      const during = load.traffic(PER_PHASE, 5);
+      await sleep(1500);
+      // The outage really held sends back: they wait in the outboxes, unacknowledged.
+      const waiting = load.devices.reduce((n, d) => n + d.client.outboxSize, 0);
+      assert.ok(waiting > 0, 'sends made while the database is down wait for it');
+      await db.start();
+      await Promise.all([traffic, during]);
+    }
+    await load.traffic(PER_PHASE, 5);
+    await load.drain(60_000);
+    assertClean(load, DEVICES * 5 * PER_PHASE, `seed=${SEED + 3}`);
+    for (const [conv, [n, max, seqs, ids]] of await cluster.storedSeqs()) {
+      assert.deepEqual([max, seqs, ids], [n, n, n], `${conv}: ${n} rows, max seq ${max}, ${seqs} distinct seqs, ${ids} distinct msgIds`);
+    }
+  } finally {
+    await load.close();
+    await cluster.cleanup();
+    await db.destroy();
   }
 });
 

@@ -10,6 +10,8 @@ export interface ClusterOptions {
   readonly postgresUrl?: (node: number) => string;
   /** NATS URL per node (e.g. a private server, or a fault proxy); the shared server by default. */
   readonly natsUrl?: (node: number) => string;
+  /** The database the schema lives in, for set-up, checks and clean-up (the shared test database by default). */
+  readonly adminUrl?: string;
   /** Extra environment for every node. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -20,7 +22,8 @@ export interface ClusterOptions {
  * Node 1 starts first (it migrates the schema); the rest start at once.
  */
 export async function startCluster(o: ClusterOptions) {
-  await adminQuery('SELECT 1');
+  const adminUrl = o.adminUrl ?? POSTGRES_URL;
+  await adminQuery('SELECT 1', adminUrl);
   await requireNats();
   const schema = freshSchemaName();
   const prefix = freshPrefix();
@@ -30,7 +33,7 @@ export async function startCluster(o: ClusterOptions) {
       env: {
         TIDINGS_CLUSTER: '1',
         TIDINGS_NODE_ID: String(i),
-        TIDINGS_POSTGRES_URL: o.postgresUrl?.(i) ?? POSTGRES_URL,
+        TIDINGS_POSTGRES_URL: o.postgresUrl?.(i) ?? adminUrl,
         TIDINGS_POSTGRES_SCHEMA: schema,
         TIDINGS_POSTGRES_IDLE_TX_TIMEOUT_MS: '2000',
         TIDINGS_NATS_URL: o.natsUrl?.(i) ?? NATS_URL,
@@ -43,7 +46,7 @@ export async function startCluster(o: ClusterOptions) {
     });
   const cleanup = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.cleanup()));
-    await dropSchema(schema);
+    await dropSchema(schema, adminUrl);
   };
   try {
     nodes.push(await start(1));
@@ -63,7 +66,7 @@ export async function startCluster(o: ClusterOptions) {
     urls: (): string[] => nodes.map((n) => n.wsUrl),
     /** Stored messages per conversation as [count, max seq, distinct seqs, distinct msgIds], straight from PostgreSQL. */
     async storedSeqs(): Promise<Map<string, [number, number, number, number]>> {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       try {
         const { rows } = await client.query(

@@ -16,13 +16,13 @@ export function freshSchemaName(): string {
 }
 
 /** Runs `sql` on a short-lived connection; throws a clear error when PostgreSQL is down. */
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
+export async function adminQuery(sql: string, url = POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (cause) {
     throw new Error(
-      `PostgreSQL is not reachable at ${POSTGRES_URL} (set TIDINGS_POSTGRES_URL, or run scripts/services.sh): ${String(cause)}`,
+      `PostgreSQL is not reachable at ${url} (set TIDINGS_POSTGRES_URL, or run scripts/services.sh): ${String(cause)}`,
       { cause },
     );
   }
@@ -34,6 +34,6 @@ export async function adminQuery(sql: string): Promise<void> {
 }
 
 /** Drops a test schema and everything in it. */
-export async function dropSchema(schema: string): Promise<void> {
-  await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+export async function dropSchema(schema: string, url = POSTGRES_URL): Promise<void> {
+  await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, url);
 }
