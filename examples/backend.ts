@@ -11,10 +11,11 @@ const tidings = createServerClient({
   appSecret: process.env.TIDINGS_APP_SECRET ?? runtime.devApp.appSecret,
 });
 
-// Your sign-up handler: register the user and hand their client a token.
+// Your sign-up handler: register the user and hand their client a token, with the node's key the client must pin.
 await tidings.users.upsert('alice', { name: 'Alice', extra: { plan: 'pro' } });
 const { token, expiresAt } = await tidings.users.issueToken('alice', 3600);
-console.log(`token for alice (valid until ${new Date(expiresAt).toISOString()}): ${token.slice(0, 20)}...`);
+const serverKey = await tidings.serverKey(); // createClient({ url, token, serverKey }) on the client
+console.log(`token for alice (valid until ${new Date(expiresAt).toISOString()}): ${token.slice(0, 20)}...; server key ${serverKey}`);
 
 // An order event: a message on behalf of the shop, safe to retry with the same key.
 const sent = await tidings.messages.sendPrivate('shop', 'alice', { type: 'text', content: 'Your order #42 shipped', idempotencyKey: 'order-42-shipped' });

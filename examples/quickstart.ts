@@ -7,7 +7,7 @@ import { issueUserToken } from '@tidings/server';
 const runtime = JSON.parse(readFileSync(`${process.env.TIDINGS_DATA_DIR ?? '.tidings'}/runtime.json`, 'utf8'));
 const token = (user: string) => () => issueUserToken(runtime.devApp, user, 3600);
 
-// serverKey pins the node's long-term key: the secure session (on by default) then also stops a man in the middle.
+// serverKey pins the node's long-term key (required): the secure session (on by default) then also stops a man in the middle.
 const alice = createClient({ url: runtime.wsUrl, token: token('alice'), serverKey: runtime.serverKey });
 const bob = createClient({ url: runtime.wsUrl, token: token('bob'), serverKey: runtime.serverKey });
 const done = new Promise<void>((resolve) =>

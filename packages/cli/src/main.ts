@@ -7,6 +7,7 @@ import { runMessage } from './commands/message.ts';
 import { runToken } from './commands/token.ts';
 import { runCert } from './commands/cert.ts';
 import { runChat } from './commands/chat.ts';
+import { runServerKey } from './commands/server-key.ts';
 import { CliError } from './errors.ts';
 
 const USAGE = `tidings: self-hostable messaging server
@@ -18,11 +19,12 @@ Usage:
   tidings message send --from U --to U --text T [--key K] | send --system --to U --text T
   tidings message history <convId> [--from-seq N] [--to-seq N] [--limit N] | recall <convId> <seq>
   tidings token --user ID [--app KEY] [--ttl SECONDS] [--data-dir D]
-  tidings chat --user ID --to PEER [--url WS_URL] [--app KEY] [--data-dir D]
+  tidings chat --user ID --to PEER [--url WS_URL --server-key KEY] [--app KEY] [--data-dir D]
+  tidings server-key [--url URL --app KEY --secret S]
   tidings cert dev [--out DIR] [--host NAME]... [--days N] [--force]
 
 Settings come from defaults < --config file < TIDINGS_* environment < flags.
-app, user and message call the server API: --url (or TIDINGS_URL) and the
+app, user, message and server-key call the server API: --url (or TIDINGS_URL) and the
 operator token (--operator-token, TIDINGS_OPERATOR_TOKEN) or app credentials
 (--app/--secret, TIDINGS_APP_KEY/TIDINGS_APP_SECRET); by default the local
 development node of --data-dir. Add --json for one JSON line per result.
@@ -35,6 +37,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   message: runMessage,
   token: runToken,
   chat: runChat,
+  'server-key': runServerKey,
   cert: runCert,
 };
 

@@ -39,6 +39,13 @@ test('cli - app, user and message commands drive the server API with --json outp
     assert.deepEqual(history.messages.map((m: { text: string }) => m.text), ['hello']);
     assert.equal((await cli('message', 'recall', 'p:alice:bob', '1', ...creds)).seq, 2);
 
+    // The key SDK clients pin, from the signed API; a chat with a remote --url and no key to pin is refused.
+    assert.deepEqual(await cli('server-key', ...creds), { serverKey: node.info.serverKey });
+    await assert.rejects(
+      exec(process.execPath, [main, 'chat', '--user', 'alice', '--to', 'bob', '--url', node.info.wsUrl, '--data-dir', dataDir], { cwd: root, env }),
+      (err: { code: number; stderr: string }) => err.code === 2 && /--server-key/.test(err.stderr),
+    );
+
     // The development app is the default credential; errors name their code and exit with 2.
     assert.equal((await cli('message', 'send', '--from', 'a', '--to', 'b', '--text', 'dev')).seq, 1);
     const rotated = await cli('app', 'rotate-secret', shop.appKey, '--grace', '0');

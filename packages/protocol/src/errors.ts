@@ -39,6 +39,7 @@ export const ERRORS = {
   'auth.forbidden': spec(403, 4403, false, 'Not allowed.'),
   'auth.token_revoked': spec(401, 4404, false, "The token was revoked (all of the user's tokens issued before a revocation)."),
   'auth.user_blocked': spec(403, 4405, false, 'The user is blocked by the app.'),
+  'auth.user_deleted': spec(401, 4406, false, "The user was deleted; every token of theirs is refused and their connections are closed."),
   // server API request signing
   'api.signature_invalid': spec(401, 0, false, 'The request signature is missing, malformed or wrong.'),
   'api.timestamp_stale': spec(401, 0, false, 'The request timestamp is outside the allowed window; check the clock.'),
@@ -46,6 +47,7 @@ export const ERRORS = {
   'api.operator_unauthorized': spec(401, 0, false, 'The operator credential is missing or wrong.'),
   'api.not_found': spec(404, 0, false, 'No such route.'),
   'user.not_found': spec(404, 0, false, 'The user does not exist.'),
+  'user.deleted': spec(410, 0, false, 'The user was deleted: nothing can be sent to them or on their behalf, and they get no new tokens.'),
   'msg.not_found': spec(404, 0, false, 'No message with this seq in the conversation.'),
   'msg.not_recallable': spec(409, 0, false, 'This message cannot be recalled (it is itself a recall, or already recalled).'),
   // messaging
@@ -67,6 +69,7 @@ export const ERRORS = {
   'security.replay': spec(400, 4433, true, 'A sealed record repeated a counter already seen (replay); reconnect for a new session.'),
   'security.out_of_order': spec(400, 4434, true, 'A sealed record skipped a counter (lost or reordered); reconnect for a new session.'),
   'security.wrong_session': spec(400, 4435, true, 'A sealed record belongs to another session; reconnect for a new session.'),
+  'security.server_key_mismatch': spec(400, 4436, false, "The server presented a key other than the pinned one (a man in the middle, or a wrong serverKey in the app's configuration); the SDK does not retry."),
   // server state
   'server.overloaded': spec(503, 4503, true, 'The server is overloaded; retry later.'),
   // abuse limits

@@ -42,6 +42,26 @@ export interface ClientEvents {
 
 const MAX_AUTH_RETRIES = 3;
 
+/**
+ * The server keys a client accepts. A secure session without any is refused
+ * unless the app explicitly opted out (`insecureUnpinnedServerKey`, for
+ * development): an unauthenticated key agreement stops only passive readers.
+ */
+function pinnedKeys(o: ClientOptions): readonly Uint8Array[] | undefined {
+  const texts = o.serverKey === undefined ? [] : typeof o.serverKey === 'string' ? [o.serverKey] : o.serverKey;
+  const keys = texts.map((t) => {
+    const key = parseServerKey(t);
+    if (!key) throw new TypeError('serverKey must be a 32-byte Ed25519 public key in base64 or base64url');
+    return key;
+  });
+  if (keys.length > 0) return keys;
+  if (o.secure === false || o.insecureUnpinnedServerKey === true) return undefined;
+  throw new ClientError(
+    'client.server_key_required',
+    "serverKey is required: pass the server's public key (tidings start prints it; GET /v1/server-key returns it), or insecureUnpinnedServerKey: true for development only",
+  );
+}
+
 interface Waiter {
   resolve(r: SendResult): void;
   reject(e: unknown): void;
@@ -91,13 +111,13 @@ export class TidingsClient extends Emitter<ClientEvents> {
   private readonly urls: readonly string[];
   private urlIndex = 0;
 
-  private readonly pinned: Uint8Array | undefined;
+  /** Accepted server keys; undefined only when the app opted out of pinning. */
+  private readonly pinned: readonly Uint8Array[] | undefined;
 
   constructor(options: ClientOptions) {
     super();
     this.opts = options;
-    this.pinned = options.serverKey === undefined ? undefined : parseServerKey(options.serverKey);
-    if (options.serverKey !== undefined && !this.pinned) throw new TypeError('serverKey must be a 32-byte Ed25519 public key in base64 or base64url');
+    this.pinned = pinnedKeys(options);
     this.urls = typeof options.url === 'string' ? [options.url] : options.url;
     if (this.urls.length === 0) throw new TypeError('url: at least one gateway URL is needed');
     this.clock = options.clock ?? systemClock;

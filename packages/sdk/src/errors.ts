@@ -11,7 +11,13 @@ export type ClientErrorCode =
   /** Getting a token from the token function failed. */
   | 'client.token_failed'
   /** The connection ended before a group or room operation was answered; it may or may not have run. */
-  | 'client.disconnected';
+  | 'client.disconnected'
+  /**
+   * `createClient` got no `serverKey` for a secure session: without a pinned
+   * key an active man in the middle could read and change everything. Pass
+   * the server's key (see `serverKey`).
+   */
+  | 'client.server_key_required';
 
 /**
  * A failure detected by the SDK itself. Server-reported failures arrive as

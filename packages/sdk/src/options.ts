@@ -42,12 +42,25 @@ export interface ClientOptions {
   /** Ping interval when the server names none, ms (default 25 000). */
   readonly pingIntervalMs?: number;
   /**
-   * The server's long-term public key (base64 or base64url, printed by
-   * `tidings start` and in runtime.json as `serverKey`). Pin it: without it
-   * the secure session still encrypts, but an active man in the middle (say,
-   * a compromised TLS-terminating edge) could impersonate the server.
+   * The server's long-term public key (base64 or base64url), or several (the
+   * nodes of a cluster with their own keys, or the old and new key while it is
+   * rotated). Required for a secure session: the handshake is accepted only
+   * when the server proves it holds one of these keys, so a man in the middle
+   * (say, a compromised TLS-terminating edge) is refused with
+   * `security.server_key_mismatch`. Get it from `tidings start` (printed, and
+   * `serverKey` in runtime.json), `tidings server-key`, or the signed server
+   * API (`GET /v1/server-key`, `client.serverKey()` of `@tidings/server-sdk`),
+   * and ship it in the app's configuration. Without it `createClient` throws a
+   * `ClientError` with code `client.server_key_required`.
    */
-  readonly serverKey?: string;
+  readonly serverKey?: string | readonly string[];
+  /**
+   * DEVELOPMENT ONLY. `true` lets a secure session start without `serverKey`
+   * and accept whatever key the server presents: frames are still encrypted,
+   * but an active man in the middle can read and change all of them and
+   * steal the token. Never set it in a shipped app.
+   */
+  readonly insecureUnpinnedServerKey?: boolean;
   /**
    * Secure session on (default). `false` speaks plaintext frames with the
    * token in the upgrade; only servers with `secureSession: optional|off` accept it.

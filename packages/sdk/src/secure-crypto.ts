@@ -25,8 +25,18 @@ export interface DirectionKey {
 /** A client handshake in progress. */
 export interface WebHandshake {
   readonly hello: { readonly clientEphemeral: Uint8Array; readonly clientNonce: Uint8Array };
-  /** Verifies the welcome (against `pinned` when given) and derives both directions' keys; rejects with a reason. */
-  finish(w: SecureWelcome, pinned: Uint8Array | undefined): Promise<{ send: DirectionKey; recv: DirectionKey }>;
+  /**
+   * Verifies the welcome and derives both directions' keys; rejects with a
+   * reason, a {@link ServerKeyMismatch} when the key presented is none of
+   * `pinned`. `undefined` accepts any key: only for a caller that opted out
+   * of pinning.
+   */
+  finish(w: SecureWelcome, pinned: readonly Uint8Array[] | undefined): Promise<{ send: DirectionKey; recv: DirectionKey }>;
+}
+
+/** The server presented a long-term key that is none of the pinned ones. */
+export class ServerKeyMismatch extends Error {
+  override readonly name = 'ServerKeyMismatch';
 }
 
 const bytes = (b: ArrayBuffer): Uint8Array => new Uint8Array(b);
@@ -48,8 +58,8 @@ export async function startWebHandshake(): Promise<WebHandshake> {
   return {
     hello,
     async finish(w, pinned) {
-      if (pinned && !equal(pinned, w.serverKey)) throw new Error('the server key is not the pinned one');
-      const serverKey = pinned ?? w.serverKey;
+      if (pinned && !pinned.some((k) => equal(k, w.serverKey))) throw new ServerKeyMismatch('the server key is not a pinned one');
+      const serverKey = w.serverKey;
       if (!isKeyLength(w.serverEphemeral) || !isKeyLength(w.serverNonce) || !isKeyLength(serverKey)) throw new Error('malformed secure welcome');
       const parts: TranscriptParts = { ...hello, serverEphemeral: w.serverEphemeral, serverNonce: w.serverNonce, connectionId: w.connectionId, serverKey };
       const transcript = buf(secureTranscript(parts));

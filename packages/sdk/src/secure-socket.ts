@@ -9,7 +9,7 @@ import {
   RECORD_HEADER_BYTES,
   type ErrorCode,
 } from '@tidings/protocol';
-import { openWith, sealWith, startWebHandshake, type DirectionKey, type WebHandshake } from './secure-crypto.ts';
+import { openWith, sealWith, ServerKeyMismatch, startWebHandshake, type DirectionKey, type WebHandshake } from './secure-crypto.ts';
 import { toBytes, WS_OPEN, type WebSocketLike } from './transport.ts';
 
 /** Frames written in one turn are sealed together up to this many bytes. */
@@ -19,8 +19,12 @@ const MAX_COALESCED_BYTES = 16 * 1024;
 export interface SecureSocketOptions {
   /** The user token: sent inside the channel, in the first sealed frame. */
   readonly token: string;
-  /** The server's long-term key; when absent the key the server presents is accepted (no protection against an active man in the middle). */
-  readonly pinned?: Uint8Array;
+  /**
+   * The server long-term keys accepted (any one of them). Absent only when the
+   * app opted out of pinning (`insecureUnpinnedServerKey`): then the key the
+   * server presents is accepted, and an active man in the middle reads everything.
+   */
+  readonly pinned?: readonly Uint8Array[];
   readonly sdk: string;
   readonly sdkVersion: string;
 }
@@ -132,8 +136,8 @@ export class SecureSocket implements WebSocketLike {
       this.inbound = this.inbound.then(async () => {
         try {
           this.keys = await (await this.handshake).finish(welcome, this.o.pinned);
-        } catch {
-          return this.fail('security.handshake_failed');
+        } catch (err) {
+          return this.fail(err instanceof ServerKeyMismatch ? 'security.server_key_mismatch' : 'security.handshake_failed');
         }
         // The token travels only inside the channel, in the first sealed frame.
         this.pending.unshift(encodeFrame({ rid: 0, body: { case: 'hello', value: { sdk: this.o.sdk, sdkVersion: this.o.sdkVersion, token: this.o.token } } }));

@@ -60,6 +60,11 @@ export function createServerClient(o: ServerClientOptions) {
   return {
     /** The signing transport, for routes this client does not wrap yet. */
     request: t.request,
+    /**
+     * The node's secure-session public key (base64url). Ship it in the app's
+     * configuration: every SDK client must pin it (`serverKey` of `createClient`).
+     */
+    serverKey: async (): Promise<string> => (await t.request<{ serverKey: string }>({ method: 'GET', path: '/v1/server-key' })).serverKey,
     users: {
       /** Registers a user or updates their profile. */
       upsert: (userId: string, profile: { name?: string; avatarUrl?: string; extra?: unknown } = {}): Promise<User> =>

@@ -292,6 +292,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       now,
       operatorToken,
       maxContentBytes: config.maxContentBytes,
+      serverKey: serverKey.publicKeyText,
       // The gateway needs the server this call creates, so it is bound late.
       disconnectUser: (appKey, userId, code) => gateway.closeUser(appKey, userId, code),
     },

@@ -56,7 +56,7 @@ test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small w
     faults: { cut: { everyMs: 150, jitterMs: 100, target: 'one' }, stall: { everyMs: 250, jitterMs: 100, durationMs: 500, target: 'one' } },
   });
   const conv = roomConvId('arena');
-  const host = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'host', 3600), deviceId: 'host' });
+  const host = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'host', 3600), deviceId: 'host', serverKey: node.info.serverKey });
   const streams = new Map<string, Message[]>();
   const recorders: Recorder[] = [];
   const record = (c: ReturnType<typeof createClient>, user: string, device: string): void => {
@@ -68,7 +68,7 @@ test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small w
   };
   record(host, 'host', 'host');
   const clients = Array.from({ length: 16 }, (_, i) => {
-    const c = createClient({ url: `${proxy.url}/ws`, token: () => issueUserToken(app, `m${i}`, 3600), deviceId: `m${i}`, backoff: { minMs: 20, maxMs: 300 }, connectTimeoutMs: 2000, pingIntervalMs: 1000 });
+    const c = createClient({ url: `${proxy.url}/ws`, token: () => issueUserToken(app, `m${i}`, 3600), deviceId: `m${i}`, backoff: { minMs: 20, maxMs: 300 }, connectTimeoutMs: 2000, pingIntervalMs: 1000, serverKey: node.info.serverKey });
     const list: Message[] = [];
     streams.set(`m${i}`, list);
     c.on('message', (m) => {

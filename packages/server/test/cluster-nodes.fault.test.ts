@@ -24,7 +24,7 @@ async function assertGapless(cluster: Cluster, expectedTotal: number): Promise<v
 test(`cluster fault - 3 nodes, 36 devices, one node killed with SIGKILL and restarted again and again; clients fail over (seed ${SEED})`, async () => {
   // With conversation affinity: owners die too, and their conversations must commit elsewhere.
   const cluster = await startCluster({ nodes: 3, env: { TIDINGS_COMMIT_AFFINITY: '1', TIDINGS_PRESENCE_HEARTBEAT_MS: '300', TIDINGS_PRESENCE_TTL_MS: '2000' } });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED, syncIntervalMs: 1000 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED, syncIntervalMs: 1000 });
   const PHASES = 6;
   const PER_PHASE = 25;
   try {
@@ -57,7 +57,7 @@ test(`cluster fault - a node stopped with SIGSTOP mid-transaction beyond every l
   // Node 1's connections carry their own application_name, so the test can see its transactions in pg_stat_activity.
   const tag = `tidings_frozen_${SEED}`;
   const cluster = await startCluster({ nodes: 3, postgresUrl: (n) => (n === 1 ? `${POSTGRES_URL}?application_name=${tag}` : POSTGRES_URL) });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 1, syncIntervalMs: 1000 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED + 1, syncIntervalMs: 1000 });
   const PER_PHASE = 40;
   const openTx = async (): Promise<number> => {
     const client = new pg.Client({ connectionString: POSTGRES_URL });

@@ -26,7 +26,7 @@ test('cluster routing - a push crosses the bus only to nodes holding a recipient
   const cluster = await startCluster({ nodes: 3 });
   const [n1, n2, n3] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]];
   // Devices on nodes 1 and 2 only: node 3 holds nobody.
-  const load = createChatLoad({ url: [n1.wsUrl, n2.wsUrl], app: cluster.devApp, users: 10, seed: 11 });
+  const load = createChatLoad({ url: [n1.wsUrl, n2.wsUrl], app: cluster.devApp, serverKey: cluster.serverKeys(), users: 10, seed: 11 });
   try {
     await load.connect();
     await load.traffic(20, 2);
@@ -53,7 +53,7 @@ test('cluster presence - online status is cluster-wide, follows a device that fa
   const api = createServerClient({ baseUrl: n3.httpUrl, appKey: app.appKey, appSecret: app.appSecret, retries: 0 });
   const online = async (user: string): Promise<boolean> => (await api.users.online(user)).online;
   const device = (user: string, urls: string[]) =>
-    createClient({ url: urls, token: () => issueUserToken(app, user, 3600), deviceId: `${user}-d0`, backoff: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 1000, pingIntervalMs: 500 });
+    createClient({ url: urls, token: () => issueUserToken(app, user, 3600), deviceId: `${user}-d0`, backoff: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 1000, pingIntervalMs: 500, serverKey: cluster.serverKeys() });
   // alice starts on node 1 and may fail over to node 3; dave can only reach node 2.
   const alice = device('alice', [n1.wsUrl, n3.wsUrl]);
   const dave = device('dave', [n2.wsUrl]);

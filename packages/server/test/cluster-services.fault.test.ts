@@ -32,7 +32,7 @@ test(`cluster fault - the NATS server is killed and restarted mid-traffic; lost 
   let nats = await startNatsServer(port);
   spawned.add(nats);
   const cluster = await startCluster({ nodes: 3, natsUrl: () => `nats://127.0.0.1:${port}` });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED, syncIntervalMs: 500 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED, syncIntervalMs: 500 });
   const PER_PHASE = 30;
   try {
     await load.connect();
@@ -65,7 +65,7 @@ test(`cluster fault - PostgreSQL goes away (connections cut and refused) and han
     return u.toString();
   };
   const cluster = await startCluster({ nodes: 3, postgresUrl: viaProxy });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 1, syncIntervalMs: 1000 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED + 1, syncIntervalMs: 1000 });
   const PER_PHASE = 25;
   try {
     await load.connect();
@@ -106,7 +106,7 @@ test(`cluster fault - PostgreSQL stopped with \`pg_ctl stop -m immediate\` mid-t
     await db.destroy();
     throw err;
   });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 3, syncIntervalMs: 1000 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED + 3, syncIntervalMs: 1000 });
   const PER_PHASE = 25;
   try {
     await load.connect();
@@ -145,7 +145,7 @@ test(`cluster fault - one node partitioned from the bus: its devices catch up by
     natsUrl: (n) => (n === 2 ? `nats://${proxy.address}` : 'nats://127.0.0.1:4222'),
     env: { TIDINGS_COMMIT_AFFINITY: '1', TIDINGS_PRESENCE_HEARTBEAT_MS: '300' },
   });
-  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, users: USERS, secondDevices: SECOND, seed: SEED + 2, syncIntervalMs: 500 });
+  const load = createChatLoad({ url: cluster.urls(), app: cluster.devApp, serverKey: cluster.serverKeys(), users: USERS, secondDevices: SECOND, seed: SEED + 2, syncIntervalMs: 500 });
   const PER_PHASE = 30;
   try {
     await load.connect();

@@ -40,7 +40,7 @@ test('connection - a client that does not read is cut as a slow consumer; others
   const node = await testNode({ sendBufferBytes: 64 * 1024 });
   const app = node.info.devApp!;
   const conv = privateConvId('alice', 'bob');
-  const alice = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), deviceId: 'a' });
+  const alice = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), deviceId: 'a', serverKey: node.info.serverKey });
   try {
     const bobRaw = await rawConnect(node.info.wsUrl, await issueUserToken(app, 'bob', 60), 'b');
     await bobRaw.next((f) => f.body.case === 'welcome');
@@ -52,7 +52,7 @@ test('connection - a client that does not read is cut as a slow consumer; others
     await until(async () => (await connections(node.info.httpUrl)) === 1);
     // The cut device reconnects (as its SDK would) and gets everything through sync.
     bobRaw.ws.terminate();
-    const bob = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'bob', 60), deviceId: 'b' });
+    const bob = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'bob', 60), deviceId: 'b', serverKey: node.info.serverKey });
     const got: Message[] = [];
     bob.on('message', (m) => got.push(m));
     await bob.connect();

@@ -17,8 +17,8 @@ test(`groups fault - 12 members (16 devices) through a proxy that cuts and stall
   const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
   const conv = groupConvId('fg');
   // The group is made over a direct connection, before the faults matter.
-  const admin = createClient({ url: server.wsUrl, token: () => issueUserToken(server.devApp, 'u0', 3600), deviceId: 'admin' });
-  const devices = convDevices({ url: `${proxy.url}/ws`, app: server.devApp, users, secondDevices: 4 });
+  const admin = createClient({ url: server.wsUrl, token: () => issueUserToken(server.devApp, 'u0', 3600), deviceId: 'admin', serverKey: server.serverKey });
+  const devices = convDevices({ url: `${proxy.url}/ws`, app: server.devApp, serverKey: server.serverKey, users, secondDevices: 4 });
   try {
     await admin.connect();
     await admin.groups.create('fg', { members: users.slice(1) });

@@ -19,7 +19,7 @@ test('offline sync - a device that was offline gets everything on connect, paged
   const node = await testNode({ maxFrameBytes: 8192 });
   const app = node.info.devApp!;
   const mk = (user: string, device: string) =>
-    createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, user, 60), deviceId: device });
+    createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, user, 60), deviceId: device, serverKey: node.info.serverKey });
   const alice = mk('alice', 'a1');
   try {
     await alice.connect();
@@ -57,7 +57,7 @@ test('graceful shutdown - queued sends are committed and acked before the node s
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-shutdown-'));
   const node = await startNode(loadConfig({ overrides: { port: 0, dataDir, logLevel: 'silent' } }), createLogger('silent'));
   const app = node.info.devApp!;
-  const alice = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), deviceId: 'a1' });
+  const alice = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), deviceId: 'a1', serverKey: node.info.serverKey });
   try {
     await alice.connect();
     const conv = privateConvId('alice', 'bob');

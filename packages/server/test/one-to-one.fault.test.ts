@@ -19,7 +19,7 @@ test(`one-to-one fault - 20 clients through a proxy that cuts, drops, duplicates
       drop: { s2c: 0.03 },
     },
   });
-  const load = createChatLoad({ url: `${proxy.url}/ws`, app: server.devApp, users: 20, secondDevices: 4, seed: SEED, secure: false });
+  const load = createChatLoad({ url: `${proxy.url}/ws`, app: server.devApp, serverKey: server.serverKey, users: 20, secondDevices: 4, seed: SEED, secure: false });
   try {
     await load.connect();
     await load.traffic(150);
@@ -41,7 +41,7 @@ test(`one-to-one fault - 20 clients through a proxy that cuts, drops, duplicates
 
 test(`one-to-one fault - traffic while the server is killed with SIGKILL and restarted (seed ${SEED})`, async () => {
   const server = await startServer();
-  const load = createChatLoad({ url: server.wsUrl, app: server.devApp, users: 20, secondDevices: 4, seed: SEED + 1 });
+  const load = createChatLoad({ url: server.wsUrl, app: server.devApp, serverKey: server.serverKey, users: 20, secondDevices: 4, seed: SEED + 1 });
   try {
     await load.connect();
     // Five phases of sends with a SIGKILL and restart between them: every kill lands with

@@ -10,7 +10,7 @@ test('one-to-one - two users exchange messages in order, each seen once, own mes
   const dataDir = mkdtempSync(join(tmpdir(), 'tidings-int-'));
   const node = await startNode(loadConfig({ overrides: { port: 0, dataDir, logLevel: 'silent' } }), createLogger('silent'));
   const app = node.info.devApp!;
-  const mk = (user: string) => createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, user, 60) });
+  const mk = (user: string) => createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, user, 60), serverKey: node.info.serverKey });
   const alice = mk('alice');
   const bob = mk('bob');
   const seen = { alice: [] as Message[], bob: [] as Message[] };

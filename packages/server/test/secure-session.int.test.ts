@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFrame, privateConvId, type Frame, type FrameInit } from '@tidings/protocol';
-import { createClient, type TidingsError } from '@tidings/sdk';
+import { ClientError, createClient, type TidingsError } from '@tidings/sdk';
 import { issueUserToken } from '@tidings/server';
 import { rawConnect, type RawClient } from './helpers/raw-client.ts';
+import { startMitm } from './helpers/mitm.ts';
 import { testNode } from './helpers/node.ts';
 
 const ping: FrameInit = { rid: 7, body: { case: 'ping', value: { clientTime: 1n } } };
@@ -102,7 +103,7 @@ test('secure session - required refuses plaintext with security.required; option
   }
 });
 
-test('secure session - the SDK pins the server key: the right key connects, a wrong one fails with security.handshake_failed', async () => {
+test('secure session - the SDK pins the server key: the right key (or a list holding it) connects, a wrong one fails with security.server_key_mismatch', async () => {
   const node = await testNode();
   const app = node.info.devApp!;
   try {
@@ -112,10 +113,57 @@ test('secure session - the SDK pins the server key: the right key connects, a wr
     assert.equal(ack.seq, 1);
     await good.close();
     const wrongKey = Buffer.alloc(32, 7).toString('base64');
+    // A list pins every key in it (a cluster's nodes, or a key being rotated): the node's own key among others connects.
+    const listed = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), serverKey: [wrongKey, node.info.serverKey] });
+    await listed.connect();
+    assert.equal((await listed.send(conv, { type: 'text', content: 'listed' })).seq, 2);
+    await listed.close();
     const bad = createClient({ url: node.info.wsUrl, token: () => issueUserToken(app, 'alice', 60), serverKey: wrongKey });
-    await assert.rejects(bad.connect(), (e: TidingsError) => e.code === 'security.handshake_failed');
+    await assert.rejects(bad.connect(), (e: TidingsError) => e.code === 'security.server_key_mismatch');
+    assert.equal(bad.state, 'closed');
     assert.throws(() => createClient({ url: node.info.wsUrl, token: 't', serverKey: 'short' }), TypeError);
   } finally {
+    await node.dispose();
+  }
+});
+
+test('secure session - a man in the middle presenting its own key is refused by a pinned client (security.server_key_mismatch, no token leaves it); a client without a key is refused at createClient; an explicitly unpinned one is read by the relay', async () => {
+  const node = await testNode();
+  const app = node.info.devApp!;
+  const mitm = await startMitm(node.info.wsUrl);
+  try {
+    // The relay works: a client that opted out of pinning connects through it, and the relay reads the token and the content.
+    const dupe = createClient({ url: mitm.url, token: () => issueUserToken(app, 'alice', 60), deviceId: 'dupe', insecureUnpinnedServerKey: true });
+    await dupe.connect();
+    assert.equal((await dupe.send(conv, { type: 'text', content: 'read by the relay' })).seq, 1);
+    await dupe.close();
+    assert.equal(mitm.tokens().length, 1);
+    assert.ok(mitm.seen.some((f) => f.body.case === 'send' && new TextDecoder().decode(f.body.value.content) === 'read by the relay'));
+    assert.equal(mitm.upstreamConnections, 1);
+
+    // The same relay against a client pinning the node's key: refused at the handshake, before the token is sent.
+    const pinned = createClient({ url: mitm.url, token: () => issueUserToken(app, 'alice', 60), deviceId: 'pinned', serverKey: node.info.serverKey });
+    const errors: string[] = [];
+    pinned.on('error', (e) => errors.push(e.code));
+    await assert.rejects(pinned.connect(), (e: TidingsError) => e.code === 'security.server_key_mismatch');
+    assert.equal(pinned.state, 'closed', 'a key mismatch is fatal: the client does not retry into the attacker');
+    assert.deepEqual(errors, ['security.server_key_mismatch']);
+    assert.equal(mitm.tokens().length, 1, 'the pinned client never sent its token to the relay');
+    assert.equal(mitm.upstreamConnections, 1);
+    await assert.rejects(pinned.send(conv, { type: 'text', content: 'never' }), (e: ClientError) => e.code === 'client.closed');
+
+    // No key and no opt-out: refused before anything touches the network.
+    assert.throws(
+      () => createClient({ url: mitm.url, token: () => issueUserToken(app, 'alice', 60) }),
+      (e: unknown) => e instanceof ClientError && e.code === 'client.server_key_required' && /insecureUnpinnedServerKey/.test(e.message),
+    );
+    assert.throws(() => createClient({ url: mitm.url, token: 't', serverKey: [] }), (e: ClientError) => e.code === 'client.server_key_required');
+    // Plaintext (secure: false, for servers with secureSession optional|off) needs no key.
+    assert.doesNotThrow(() => createClient({ url: mitm.url, token: 't', secure: false }));
+    // Nothing the pinned client wrote reached the node: only the unpinned client's message is stored.
+    assert.equal(await node.store.maxSeq(app.appKey, conv), 1);
+  } finally {
+    await mitm.close();
     await node.dispose();
   }
 });

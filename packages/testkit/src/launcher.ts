@@ -2,7 +2,7 @@
  * Starts the real Tidings server as a child process for integration and
  * fault tests, and kills, stops and restarts it on the same data dir and
  * port. Readiness contract: once listening, the server writes
- * `<dataDir>/runtime.json` = `{ pid, port, wsUrl, httpUrl, nodeId, devApp }`.
+ * `<dataDir>/runtime.json` = `{ pid, port, wsUrl, httpUrl, nodeId, devApp, serverKey }`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -26,6 +26,8 @@ export interface RuntimeInfo {
   readonly httpUrl: string;
   readonly nodeId: string;
   readonly devApp: DevApp;
+  /** The node's long-term public key (base64url), which SDK clients pin. */
+  readonly serverKey: string;
 }
 
 /** Options of {@link startServer}. */
@@ -52,6 +54,8 @@ export interface ServerHandle {
   readonly pid: number;
   readonly nodeId: string;
   readonly devApp: DevApp;
+  /** The node's long-term public key (base64url), which SDK clients pin; kept across restarts (it lives in the data dir). */
+  readonly serverKey: string;
   readonly dataDir: string;
   /** True while the current process has not exited. */
   readonly running: boolean;
@@ -209,6 +213,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Server
     },
     get devApp() {
       return current.info.devApp;
+    },
+    get serverKey() {
+      return current.info.serverKey;
     },
     dataDir,
     get running() {

@@ -24,6 +24,8 @@ export async function runChat(args: string[]): Promise<void> {
       url: { type: 'string' },
       app: { type: 'string' },
       'data-dir': { type: 'string' },
+      'server-key': { type: 'string' },
+      'insecure-unpinned-server-key': { type: 'boolean' },
     },
   });
   const { user, to } = values;
@@ -34,13 +36,18 @@ export async function runChat(args: string[]): Promise<void> {
   await store.close();
   const url = values.url ?? readRuntime(dataDir)?.wsUrl;
   if (!url) throw new CliError(`no running node found in ${dataDir}; start one or pass --url`);
+  // The client pins the node's key: the local node's from runtime.json, a remote one's from --server-key.
+  const serverKey = values['server-key'] ?? (values.url ? undefined : readRuntime(dataDir)?.serverKey);
+  const unpinned = values['insecure-unpinned-server-key'] === true;
+  if (!serverKey && !unpinned) {
+    throw new CliError('no server key to pin: pass --server-key KEY (`tidings server-key` prints it), or --insecure-unpinned-server-key for development only');
+  }
   mkdirSync(join(dataDir, 'chat'), { recursive: true });
   const conv = privateConvId(user, to);
   const client = createClient({
     url,
     token: () => issueUserToken(app, user, 3600),
-    // Pin the local node's key from runtime.json (a remote --url gets the key it presents).
-    ...(!values.url && readRuntime(dataDir)?.serverKey ? { serverKey: readRuntime(dataDir)!.serverKey } : {}),
+    ...(serverKey ? { serverKey } : { insecureUnpinnedServerKey: true }),
     store: await createFileStore({ path: join(dataDir, 'chat', `${app.appKey}.${user}.jsonl`) }),
   });
   const decoder = new TextDecoder();

@@ -12,6 +12,7 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { chatroomRoutes } from './routes/chatrooms.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { serverKeyRoutes } from './routes/server-key.ts';
 
 /** Path the OpenAPI document is served at (unsigned). */
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -74,6 +75,7 @@ export async function createApi(
     groupRoutes(signed, d);
     chatroomRoutes(signed, d);
     webhookRoutes(signed, d);
+    serverKeyRoutes(signed, d);
   });
 
   let doc: Record<string, unknown> | undefined;

@@ -28,6 +28,8 @@ export interface ApiDeps {
   /** The operator credential (Bearer token of /v1/admin routes). */
   readonly operatorToken: string;
   readonly maxContentBytes: number;
+  /** The node's long-term public key (base64url) that clients pin. */
+  readonly serverKey: string;
   /** Closes the user's connections on this node with `code` (after a block or a revocation). */
   readonly disconnectUser?: (appKey: string, userId: string, code: 'auth.user_blocked' | 'auth.token_revoked') => void;
 }

@@ -32,8 +32,8 @@ export interface ChatLoadOptions {
   readonly seed: number;
   /** Secure session (default true); false for plaintext clients a frame-aware fault proxy can read. */
   readonly secure?: boolean;
-  /** The server key clients pin (base64url), when known. */
-  readonly serverKey?: string;
+  /** The server key clients pin (base64url), or every node's key of a cluster. */
+  readonly serverKey: string | readonly string[];
 }
 
 /**
@@ -59,7 +59,7 @@ export function createChatLoad(o: ChatLoadOptions) {
         connectTimeoutMs: 2000,
         pingIntervalMs: 1000,
         ...(o.secure === false ? { secure: false } : {}),
-        ...(o.serverKey ? { serverKey: o.serverKey } : {}),
+        serverKey: o.serverKey,
       });
       const rec = createRecorder(user, deviceId);
       client.on('queued', (q) => rec.sent(q.convId, q.clientMsgId));

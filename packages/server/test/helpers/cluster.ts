@@ -62,6 +62,8 @@ export async function startCluster(o: ClusterOptions) {
     get devApp() {
       return nodes[0]!.devApp;
     },
+    /** Every node's server key (each node has its own, in its data dir): SDK clients pin them all. */
+    serverKeys: (): string[] => nodes.map((n) => n.serverKey),
     /** Every node's WebSocket URL, read now (a restart may change a port). */
     urls: (): string[] => nodes.map((n) => n.wsUrl),
     /** Stored messages per conversation as [count, max seq, distinct seqs, distinct msgIds], straight from PostgreSQL. */

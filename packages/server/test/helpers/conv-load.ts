@@ -13,6 +13,8 @@ export interface ConvDevice {
 export interface ConvDevicesOptions {
   readonly url: string;
   readonly app: { readonly appKey: string; readonly tokenKey: string };
+  /** The server key clients pin (base64url). */
+  readonly serverKey: string;
   readonly users: readonly string[];
   /** Users (from the first) that run a second device. */
   readonly secondDevices?: number;
@@ -31,6 +33,7 @@ export function convDevices(o: ConvDevicesOptions): ConvDevice[] {
         backoff: { minMs: 20, maxMs: 400 },
         connectTimeoutMs: 2000,
         pingIntervalMs: 1000,
+        serverKey: o.serverKey,
       });
       const rec = createRecorder(user, deviceId);
       client.on('queued', (q) => rec.sent(q.convId, q.clientMsgId));

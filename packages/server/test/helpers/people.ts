@@ -14,6 +14,7 @@ export function people(node: Node, names: string[], backoff?: BackoffOptions) {
       url: node.info.wsUrl,
       token: () => issueUserToken(app, n, 60),
       deviceId: `${n}-d`,
+      serverKey: node.info.serverKey,
       ...(backoff ? { backoff } : {}),
     });
     seen.set(n, []);
