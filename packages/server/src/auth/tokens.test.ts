@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { issueUserToken, verifyUserToken } from './tokens.ts';
 import { newApp } from './credentials.ts';
 import type { AppRecord } from '../storage/port.ts';
+import { createSqliteStore } from '../storage/sqlite/store.ts';
 
 const a = newApp('a');
 const b = newApp('b');
@@ -55,7 +59,7 @@ test('auth - disabled app', async () => {
 test('auth - a revoked token and a blocked user are refused, a token issued after revocation works', async () => {
   const t0 = 1_800_000_000_000;
   const old = await issueUserToken(a, 'alice', 600, t0);
-  const user = { appKey: a.appKey, userId: 'alice', name: '', avatarUrl: '', extra: '', blocked: false, tokensValidAfter: t0 + 1, createdAt: 0, updatedAt: 0 };
+  const user = { appKey: a.appKey, userId: 'alice', name: '', avatarUrl: '', extra: '', blocked: false, tokensValidAfter: t0 + 1, deletedAt: 0, createdAt: 0, updatedAt: 0 };
   const findUser = async () => user;
   assert.deepEqual(await verifyUserToken(old, find, t0 + 2, findUser), { ok: false, code: 'auth.token_revoked' });
   const fresh = await issueUserToken(a, 'alice', 600, t0 + 1);
@@ -64,6 +68,36 @@ test('auth - a revoked token and a blocked user are refused, a token issued afte
     ok: false,
     code: 'auth.user_blocked',
   });
+});
+
+test('auth - a deleted user is refused (auth.user_deleted) with every token, old or new; re-creating them does not revive old tokens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-auth-'));
+  const store = await createSqliteStore({ path: join(dir, 'tidings.db') });
+  try {
+    const app = newApp('shop');
+    await store.createApp(app);
+    const findApp = (k: string) => store.getApp(k);
+    const findUser = (k: string, u: string) => store.getUser(k, u);
+    const t0 = 1_800_000_000_000;
+    await store.upsertUser(app.appKey, 'alice', { name: 'Alice', avatarUrl: '', extra: '' }, t0);
+    const before = await issueUserToken(app, 'alice', 3600, t0 + 1);
+    assert.equal((await verifyUserToken(before, findApp, t0 + 2, findUser)).ok, true);
+    await store.deleteUser(app.appKey, 'alice', t0 + 10);
+    assert.deepEqual(await verifyUserToken(before, findApp, t0 + 11, findUser), { ok: false, code: 'auth.user_deleted' });
+    // The app's backend holds the token key and may mint a token after the deletion: refused all the same.
+    const after = await issueUserToken(app, 'alice', 3600, t0 + 20);
+    assert.deepEqual(await verifyUserToken(after, findApp, t0 + 21, findUser), { ok: false, code: 'auth.user_deleted' });
+    // Deletion does not spill over to another user of the app.
+    assert.equal((await verifyUserToken(await issueUserToken(app, 'bob', 3600, t0 + 20), findApp, t0 + 21, findUser)).ok, true);
+    // Re-created: tokens from before the deletion stay dead, new ones work.
+    await store.upsertUser(app.appKey, 'alice', { name: 'Alice 2', avatarUrl: '', extra: '' }, t0 + 30);
+    assert.deepEqual(await verifyUserToken(before, findApp, t0 + 31, findUser), { ok: false, code: 'auth.token_revoked' });
+    const fresh = await issueUserToken(app, 'alice', 3600, t0 + 40);
+    assert.equal((await verifyUserToken(fresh, findApp, t0 + 41, findUser)).ok, true);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('auth - not yet valid, wrong issuer and wrong audience are rejected', async () => {

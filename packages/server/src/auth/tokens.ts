@@ -50,8 +50,9 @@ export async function issueUserToken(
  * Verifies a token. `findApp` looks the app up by the token's audience; the
  * signature must then verify under THAT app's key, so a token of app A can
  * never act in app B. Only HS256 is accepted (no `none`, no key confusion).
- * With `findUser`, a blocked user gets `auth.user_blocked` and a token issued
- * before the user's revocation instant gets `auth.token_revoked`.
+ * With `findUser`, a deleted user gets `auth.user_deleted` (whatever the
+ * token's age), a blocked user `auth.user_blocked`, and a token issued
+ * before the user's revocation instant `auth.token_revoked`.
  */
 export async function verifyUserToken(
   token: string,
@@ -82,6 +83,7 @@ export async function verifyUserToken(
       return { ok: false, code: 'auth.token_invalid' };
     }
     const user = findUser ? await findUser(app.appKey, payload.sub) : undefined;
+    if (user && user.deletedAt > 0) return { ok: false, code: 'auth.user_deleted' };
     if (user?.blocked) return { ok: false, code: 'auth.user_blocked' };
     if (user && user.tokensValidAfter > 0) {
       const issuedMs = typeof payload.iat_ms === 'number' ? payload.iat_ms : (payload.iat ?? 0) * 1000;

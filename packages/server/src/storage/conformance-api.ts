@@ -48,6 +48,7 @@ export function apiCases(withStore: WithStore): void {
       extra: '{"k":1}',
       blocked: false,
       tokensValidAfter: 0,
+      deletedAt: 0,
       createdAt: 10,
       updatedAt: 10,
     });
@@ -67,6 +68,43 @@ export function apiCases(withStore: WithStore): void {
     assert.equal((await store.revokeUserTokens(a, 'u3', 100, 100)).tokensValidAfter, 100);
     assert.equal((await store.revokeUserTokens(a, 'u3', 50, 101)).tokensValidAfter, 100);
     assert.equal((await store.revokeUserTokens(a, 'u3', 200, 200)).tokensValidAfter, 200);
+  });
+
+  withStore('users - delete erases the profile and leaves a tombstone revoking every older token; re-creating keeps the revocation', async (store) => {
+    const a = uid('app');
+    const other = uid('app');
+    await store.upsertUser(a, 'u1', { name: 'Ann', avatarUrl: 'https://x/a.png', extra: '{"k":1}' }, 10);
+    await store.setUserBlocked(a, 'u1', true, 15);
+    await store.upsertUser(other, 'u1', { name: 'Other Ann', avatarUrl: '', extra: '' }, 10);
+    const gone = await store.deleteUser(a, 'u1', 40);
+    assert.deepEqual(gone, {
+      appKey: a,
+      userId: 'u1',
+      name: '',
+      avatarUrl: '',
+      extra: '',
+      blocked: false,
+      tokensValidAfter: 40,
+      deletedAt: 40,
+      createdAt: 10,
+      updatedAt: 40,
+    });
+    assert.deepEqual(await store.getUser(a, 'u1'), gone);
+    assert.equal((await store.getUser(other, 'u1'))?.name, 'Other Ann', 'deletion is scoped by app');
+    // Deleting again keeps the first instant; a user never registered gets a tombstone too.
+    const again = await store.deleteUser(a, 'u1', 50);
+    assert.deepEqual([again.deletedAt, again.tokensValidAfter, again.updatedAt], [40, 50, 50]);
+    const ghost = await store.deleteUser(a, 'never-registered', 60);
+    assert.deepEqual([ghost.name, ghost.deletedAt, ghost.tokensValidAfter, ghost.createdAt], ['', 60, 60, 60]);
+    const deleted = (await store.listDeletedUsers()).filter((d) => d.appKey === a || d.appKey === other);
+    assert.deepEqual(deleted.map((d) => `${d.appKey === a ? 'a' : 'other'}/${d.userId}`).sort(), ['a/never-registered', 'a/u1']);
+    // Re-created: a live user again, new createdAt, the deletion's revocation kept.
+    const back = await store.upsertUser(a, 'u1', { name: 'Ann again', avatarUrl: '', extra: '' }, 70);
+    assert.deepEqual([back.name, back.deletedAt, back.blocked, back.tokensValidAfter, back.createdAt, back.updatedAt], ['Ann again', 0, false, 50, 70, 70]);
+    // A later revocation still only moves forward.
+    assert.equal((await store.revokeUserTokens(a, 'u1', 45, 80)).tokensValidAfter, 50);
+    const left = (await store.listDeletedUsers()).filter((d) => d.appKey === a);
+    assert.deepEqual(left.map((d) => d.userId), ['never-registered']);
   });
 
   withStore('send - senderSeq 0 takes the next one and still dedupes by clientMsgId', async (store) => {

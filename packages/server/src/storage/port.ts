@@ -35,6 +35,8 @@ export interface UserRecord {
   readonly blocked: boolean;
   /** Tokens issued before this instant (ms since the epoch) are revoked; 0 when never revoked. */
   readonly tokensValidAfter: number;
+  /** When the user was deleted (ms since the epoch; the row is then a tombstone with an empty profile); 0 when not deleted. */
+  readonly deletedAt: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -250,7 +252,11 @@ export interface Store {
    */
   claimNonce(appKey: string, nonce: string, expiresAt: number, nowMs: number): Promise<boolean>;
 
-  /** Creates or updates a user's profile (blocked and revocation state are kept). */
+  /**
+   * Creates or updates a user's profile (blocked and revocation state are
+   * kept). On a deleted user it re-creates them: not deleted, `createdAt`
+   * now, the revocation instant of the deletion kept (old tokens stay dead).
+   */
   upsertUser(appKey: string, userId: string, profile: UserProfile, nowMs: number): Promise<UserRecord>;
 
   getUser(appKey: string, userId: string): Promise<UserRecord | undefined>;
@@ -263,6 +269,19 @@ export interface Store {
    * empty profile when the user is new. Never moves the instant backwards.
    */
   revokeUserTokens(appKey: string, userId: string, validAfter: number, nowMs: number): Promise<UserRecord>;
+
+  /**
+   * Deletes a user: erases the profile (name, avatar, extra), clears the
+   * block, sets `deletedAt` and revokes every token issued before `nowMs`.
+   * The row stays as a tombstone (so tokens stay refused and a re-created
+   * user does not revive them), created when the user was never registered
+   * (apps may use ids they never registered). Deleting again keeps the first
+   * `deletedAt`. Messages are not touched. Returns the tombstone.
+   */
+  deleteUser(appKey: string, userId: string, nowMs: number): Promise<UserRecord>;
+
+  /** Every deleted user (tombstones) of every app. */
+  listDeletedUsers(): Promise<Array<{ readonly appKey: string; readonly userId: string }>>;
 
   /** A group, or undefined when it was never created. */
   getGroup(appKey: string, groupId: string): Promise<GroupRecord | undefined>;

@@ -84,6 +84,7 @@ export function toUser(row: Record<string, unknown>): UserRecord {
     extra: row.extra as string,
     blocked: flag(row.blocked),
     tokensValidAfter: row.tokens_valid_after as number,
+    deletedAt: row.deleted_at as number,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
   };

@@ -224,6 +224,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'user deletion (tombstones)',
+    sql: `
+      ALTER TABLE users ADD COLUMN deleted_at bigint NOT NULL DEFAULT 0;
+      CREATE INDEX users_deleted ON users (app_key, user_id) WHERE deleted_at > 0;
+    `,
+  },
 ];
 
 /** A schema name safe to splice into SQL unquoted. */

@@ -65,7 +65,8 @@ export const SQL = {
     `INSERT INTO users AS t (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, false, 0, $6, $6)
      ON CONFLICT (app_key, user_id) DO UPDATE SET name = excluded.name, avatar_url = excluded.avatar_url,
-       extra = excluded.extra, updated_at = excluded.updated_at
+       extra = excluded.extra, updated_at = excluded.updated_at,
+       created_at = CASE WHEN t.deleted_at > 0 THEN excluded.created_at ELSE t.created_at END, deleted_at = 0
      RETURNING *`,
   ),
   setUserBlocked: st(
@@ -83,30 +84,47 @@ export const SQL = {
        SET tokens_valid_after = greatest(t.tokens_valid_after, excluded.tokens_valid_after), updated_at = excluded.updated_at
      RETURNING *`,
   ),
+  deleteUser: st(
+    'deleteUser',
+    `INSERT INTO users AS t (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, deleted_at, created_at, updated_at)
+     VALUES ($1, $2, '', '', '', false, $3, $3, $3, $3)
+     ON CONFLICT (app_key, user_id) DO UPDATE
+       SET name = '', avatar_url = '', extra = '', blocked = false,
+         tokens_valid_after = greatest(t.tokens_valid_after, excluded.tokens_valid_after),
+         deleted_at = CASE WHEN t.deleted_at > 0 THEN t.deleted_at ELSE excluded.deleted_at END, updated_at = excluded.updated_at
+     RETURNING *`,
+  ),
+  listDeletedUsers: st('listDeletedUsers', 'SELECT app_key, user_id FROM users WHERE deleted_at > 0'),
 } as const;
 
 /**
  * The hot path: three statements per batch whatever its size (plus BEGIN and
- * COMMIT). Arrays travel as parameters and `unnest` turns them into rows.
+ * COMMIT). Arrays travel as binary parameters (`binary-arrays.ts`) and
+ * `unnest` turns them into rows; one statement per table per batch.
  */
 export const COMMIT_SQL = {
   /**
-   * Creates missing conversations and row-locks all of them, in the given
-   * (sorted) order, returning each one's current max seq. The no-op update is
-   * what takes the lock; unlike SELECT ... FOR UPDATE it also covers a row
-   * another node is inserting right now.
+   * Seq reservation: creates missing conversations and row-locks all of them
+   * in the given (sorted) order, raising each max seq by the number of the
+   * batch's sends to it (every send stored is the common case), and returns
+   * the new top: the batch's seqs are top - n + 1 .. top. The upsert is what
+   * takes the lock; unlike SELECT ... FOR UPDATE it also covers a row
+   * another node is inserting right now, and it waits for the previous
+   * holder's commit, then adds to its value. Sends that are not stored
+   * (duplicates, gaps, refusals) hand their seqs back in the write statement
+   * (`fix`), under the same lock, before anyone can see them.
    */
-  lockConversations: st(
-    'commit.lockConversations',
+  reserve: st(
+    'commit.reserve',
     `INSERT INTO conversations AS t (app_key, conv_id, kind, max_seq)
-     SELECT a, c, k, 0 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(a, c, k, i) ORDER BY i
-     ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = t.max_seq
+     SELECT a, c, k, n FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(a, c, k, n, i) ORDER BY i
+     ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = t.max_seq + excluded.max_seq
      RETURNING app_key, conv_id, max_seq`,
   ),
 
   /**
-   * Per input (by ordinality): the sender cursor and the message already
-   * stored under its clientMsgId, if any. Runs after the locks, so its
+   * Per input that has one (by ordinality): the sender cursor and the message
+   * already stored under its clientMsgId. Runs after the locks, so its
    * snapshot holds everything committed by earlier lock holders.
    */
   readState: st(
@@ -117,16 +135,20 @@ export const COMMIT_SQL = {
      LEFT JOIN sender_cursors cur
        ON cur.app_key = u.a AND cur.conv_id = u.c AND cur.sender_id = u.s AND cur.sender_device = u.d
      LEFT JOIN messages m
-       ON m.app_key = u.a AND m.conv_id = u.c AND m.sender_id = u.s AND m.client_msg_id = u.cm`,
+       ON m.app_key = u.a AND m.conv_id = u.c AND m.sender_id = u.s AND m.client_msg_id = u.cm
+     WHERE cur.app_key IS NOT NULL OR m.app_key IS NOT NULL`,
   ),
 
   /**
    * Writes a whole batch in one statement: messages and their msgId records,
-   * sender cursors, conversation max seqs (an upsert on rows the batch already
-   * locked, so its plan is index probes whatever the table size), recalls of earlier batches' messages
-   * (a sibling CTE cannot see this batch's rows; the caller marks those), then per-user versions (locked and
-   * bumped by n in sorted order, returning the new top) and the change index
-   * entries, whose versions count back from that top.
+   * sender cursors, the seqs handed back by sends that were not stored
+   * (`fix`, usually empty; an upsert on rows the batch already locked, so
+   * its plan is index probes whatever the table size), recalls of earlier
+   * batches' messages (a sibling CTE cannot see this batch's rows; the
+   * caller marks those), webhook outbox entries (ids in array order, so in
+   * seq order within a lane), then per-user versions (locked and bumped by n
+   * in sorted order, returning the new top) and the change index entries,
+   * whose versions count back from that top.
    */
   write: st(
     'commit.write',
@@ -142,7 +164,7 @@ export const COMMIT_SQL = {
        INSERT INTO sender_cursors AS t (app_key, conv_id, sender_id, sender_device, last_sender_seq)
        SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
        ON CONFLICT (app_key, conv_id, sender_id, sender_device) DO UPDATE SET last_sender_seq = excluded.last_sender_seq),
-     conv AS (
+     fix AS (
        INSERT INTO conversations AS t (app_key, conv_id, max_seq, kind)
        SELECT *, '' FROM unnest($18::text[], $19::text[], $20::bigint[])
        ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = excluded.max_seq),
@@ -150,6 +172,11 @@ export const COMMIT_SQL = {
        UPDATE messages AS t SET flags = t.flags | ${MESSAGE_FLAG_RECALLED}, content = ''::bytea
        FROM unnest($29::text[], $30::text[], $31::bigint[]) AS u(a, c, s)
        WHERE t.app_key = u.a AND t.conv_id = u.c AND t.seq = u.s),
+     wh AS (
+       INSERT INTO webhook_outbox (app_key, lane, event, conv_id, seq, payload, idempotency_key, created_at, next_at)
+       SELECT a, c, 'message', c, s, '', k, t, t
+       FROM unnest($32::text[], $33::text[], $34::bigint[], $35::text[], $36::bigint[]) WITH ORDINALITY AS u(a, c, s, k, t, i)
+       ORDER BY i),
      v AS (
        INSERT INTO user_versions AS t (app_key, user_id, version)
        SELECT a, u, n FROM unnest($21::text[], $22::text[], $23::bigint[]) WITH ORDINALITY AS x(a, u, n, i) ORDER BY i
@@ -162,8 +189,6 @@ export const COMMIT_SQL = {
      ON CONFLICT (app_key, user_id, conv_id) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version`,
   ),
 } as const;
-
-
 
 /** Row mapping shared by both adapters (same column names and types). */
 export { toApp, toMessage, toUser } from '../rows.ts';

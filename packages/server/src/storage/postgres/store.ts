@@ -20,7 +20,7 @@ import { commitBatch } from './commit.ts';
 import { checkSchemaName, migrate } from './schema.ts';
 import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
 import { GROUP_SQL, toGroupRow, toMember } from './groups.ts';
-import { WEBHOOK_SQL, configValues, enqueueStored, insertValues, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
+import { WEBHOOK_SQL, configValues, insertValues, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -144,7 +144,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     try {
       await client.query('BEGIN');
       const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined);
-      await enqueueStored(client, batch, outcomes);
       await client.query('COMMIT');
       return outcomes;
     } catch (err) {
@@ -251,6 +250,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await cipher.ensure([appKey]);
       return cipher.openUser(toUser((await query(SQL.revokeUserTokens, [appKey, userId, validAfter, nowMs])).rows[0]));
     },
+
+    // The tombstone's profile is empty: nothing sealed to open.
+    deleteUser: async (appKey: string, userId: string, nowMs: number) => toUser((await query(SQL.deleteUser, [appKey, userId, nowMs])).rows[0]),
+
+    listDeletedUsers: async () =>
+      (await query(SQL.listDeletedUsers, [])).rows.map((r: Record<string, unknown>) => ({ appKey: r.app_key as string, userId: r.user_id as string })),
 
     getGroup: async (appKey: string, groupId: string) => {
       const row = (await query(GROUP_SQL.getGroup, [appKey, groupId])).rows[0];

@@ -199,6 +199,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    name: 'user deletion (tombstones)',
+    sql: `
+      ALTER TABLE users ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX users_deleted ON users (app_key, user_id) WHERE deleted_at > 0;
+    `,
+  },
 ];
 
 /** The schema version of `db` (0 for a new database). */

@@ -84,7 +84,8 @@ export function prepareStatements(db: DatabaseSync) {
       `INSERT INTO users (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?)
        ON CONFLICT DO UPDATE SET name = excluded.name, avatar_url = excluded.avatar_url, extra = excluded.extra,
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at,
+         created_at = CASE WHEN users.deleted_at > 0 THEN excluded.created_at ELSE users.created_at END, deleted_at = 0`,
     ),
     ensureUser: p(
       `INSERT INTO users (app_key, user_id, name, avatar_url, extra, blocked, tokens_valid_after, created_at, updated_at)
@@ -94,6 +95,12 @@ export function prepareStatements(db: DatabaseSync) {
     revokeUserTokens: p(
       `UPDATE users SET tokens_valid_after = max(tokens_valid_after, ?), updated_at = ? WHERE app_key = ? AND user_id = ?`,
     ),
+    deleteUser: p(
+      `UPDATE users SET name = '', avatar_url = '', extra = '', blocked = 0, tokens_valid_after = max(tokens_valid_after, ?1),
+         deleted_at = CASE WHEN deleted_at > 0 THEN deleted_at ELSE ?1 END, updated_at = ?1
+       WHERE app_key = ?2 AND user_id = ?3`,
+    ),
+    listDeletedUsers: p('SELECT app_key, user_id FROM users WHERE deleted_at > 0'),
   };
 }
 

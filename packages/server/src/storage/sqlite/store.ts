@@ -221,6 +221,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       return use(() => cipher.openUser(userWrite(appKey, userId, nowMs, () => s.revokeUserTokens.run(validAfter, nowMs, appKey, userId))));
     },
 
+    // The tombstone's profile is empty: nothing sealed to open.
+    deleteUser: (appKey: string, userId: string, nowMs: number) =>
+      use(() => userWrite(appKey, userId, nowMs, () => s.deleteUser.run(nowMs, appKey, userId))),
+
+    listDeletedUsers: () =>
+      use(() => s.listDeletedUsers.all().map((r) => ({ appKey: r.app_key as string, userId: r.user_id as string }))),
+
     getGroup: (appKey: string, groupId: string) => use(() => readGroup(g, appKey, groupId)),
 
     getGroupMember: (appKey: string, groupId: string, userId: string) =>
