@@ -3,20 +3,23 @@ import type { ContentCipher } from '../content-cipher.ts';
 import { MESSAGE_FLAG_RECALLED, type SendInput, type SendOutcome, type StoredMessage } from '../port.ts';
 import { classifySend, effectiveSenderSeq } from '../rules.ts';
 import { COMMIT_SQL, type Statement } from './sql.ts';
+import { byteaArray, int4Array, int8Array, textArray } from './binary-arrays.ts';
 import { applyGroupChange, checkGroupSend, groupIdOf, type GroupState } from '../group-state.ts';
 import { loadGroupStates, writeGroupStates } from './groups.ts';
 
 /**
- * The hot path: one group-commit batch in three statements, run by the
- * caller inside one transaction (READ COMMITTED).
+ * The hot path: one group-commit batch in three statements (reserve, read,
+ * write), run by the caller inside one transaction (READ COMMITTED).
  *
  * Concurrency between nodes. Everything a send reads or writes (seq,
  * sender cursor, dedupe record) belongs to its conversation, so the batch
- * first row-locks every conversation it touches; the state it then reads is
- * current and stays so until COMMIT. Per-user versions are locked later, in
- * the write statement. Both lock sets are taken in one global order (by app
- * key, then id, as UTF-16 code units) and conversations always before users,
- * so two batches cannot wait on each other in a cycle.
+ * first row-locks every conversation it touches, reserving one seq per send
+ * in the same upsert; the state it then reads is current and stays so until
+ * COMMIT. Seqs reserved by sends that are not stored are handed back before
+ * COMMIT, so no other transaction ever sees them. Per-user versions are
+ * locked later, in the write statement. Both lock sets are taken in one
+ * global order (by app key, then id, as UTF-16 code units) and conversations
+ * always before users, so two batches cannot wait on each other in a cycle.
  */
 
 /** Separator for composite map keys: ids never contain NUL. */
@@ -49,37 +52,45 @@ const run = (client: PoolClient, s: Statement, values: unknown[]) => client.quer
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
 export async function commitBatch(client: PoolClient, batch: readonly SendInput[], cipher?: ContentCipher): Promise<SendOutcome[]> {
-  // 1. Lock the conversations, sorted.
-  const convs = new Map<string, { key: string; input: SendInput }>();
+  // 1. Lock the conversations, sorted, reserving one seq per send.
+  const convs = new Map<string, { key: string; input: SendInput; n: number; group: boolean }>();
   for (const input of batch) {
     const key = input.appKey + SEP + input.convId;
-    if (!convs.has(key)) convs.set(key, { key, input });
+    const conv = convs.get(key);
+    const group = input.group !== undefined && input.kind === 'group';
+    if (conv === undefined) convs.set(key, { key, input, n: 1, group });
+    else {
+      conv.n += 1;
+      conv.group ||= group;
+    }
   }
   const sorted = [...convs.values()].sort(byKey);
-  const locked = await run(client, COMMIT_SQL.lockConversations, [
-    sorted.map((c) => c.input.appKey),
-    sorted.map((c) => c.input.convId),
-    sorted.map((c) => c.input.kind),
+  const locked = await run(client, COMMIT_SQL.reserve, [
+    textArray(sorted.map((c) => c.input.appKey)),
+    textArray(sorted.map((c) => c.input.convId)),
+    textArray(sorted.map((c) => c.input.kind)),
+    int8Array(sorted.map((c) => c.n)),
   ]);
+  const reserved = new Map<string, number>();
+  for (const row of locked.rows) reserved.set(row.app_key + SEP + row.conv_id, row.max_seq);
   const maxSeqs = new Map<string, number>();
-  for (const row of locked.rows) maxSeqs.set(row.app_key + SEP + row.conv_id, row.max_seq);
+  for (const c of sorted) maxSeqs.set(c.key, (reserved.get(c.key) ?? c.n) - c.n);
   const before = new Map(maxSeqs);
   // Groups: state read under the conversation locks, so membership is current for the whole batch.
   const groupStates = new Map<string, GroupState>();
-  const groupConvs = sorted.filter((c) => batch.some((i) => i.group !== undefined && i.kind === 'group' && i.appKey === c.input.appKey && i.convId === c.input.convId));
   const loadedGroups = await loadGroupStates(
     client,
-    groupConvs.map((c) => ({ appKey: c.input.appKey, groupId: groupIdOf(c.input.convId) })),
+    sorted.filter((c) => c.group).map((c) => ({ appKey: c.input.appKey, groupId: groupIdOf(c.input.convId) })),
   );
   for (const gs of loadedGroups) groupStates.set(gs.appKey + SEP + 'g:' + gs.groupId, gs);
 
   // 2. Read each input's sender cursor and original message.
   const state = await run(client, COMMIT_SQL.readState, [
-    batch.map((i) => i.appKey),
-    batch.map((i) => i.convId),
-    batch.map((i) => i.senderId),
-    batch.map((i) => i.senderDevice),
-    batch.map((i) => i.clientMsgId),
+    textArray(batch.map((i) => i.appKey)),
+    textArray(batch.map((i) => i.convId)),
+    textArray(batch.map((i) => i.senderId)),
+    textArray(batch.map((i) => i.senderDevice)),
+    textArray(batch.map((i) => i.clientMsgId)),
   ]);
   const rows: Array<Record<string, unknown> | undefined> = new Array(batch.length);
   for (const row of state.rows) rows[Number(row.i) - 1] = row;
@@ -89,8 +100,9 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
   const stored = new Map<string, StoredMessage>();
   const bumps = new Map<string, UserBump>();
   const changes = new Map<string, Change>();
-  const changedConvs = new Map<string, { appKey: string; convId: string }>();
   const messages: StoredMessage[] = [];
+  /** Stored messages whose send asked for a message callback (outbox entry in the same transaction). */
+  const hooked = new Set<StoredMessage>();
   const outcomes: SendOutcome[] = [];
   /** Row values to insert where a recall of the same batch changed them. */
   const erased = new Map<StoredMessage, { flags: number; content: Uint8Array }>();
@@ -131,7 +143,6 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     }
     const seq = (maxSeqs.get(convKey) ?? 0) + 1;
     maxSeqs.set(convKey, seq);
-    changedConvs.set(convKey, { appKey, convId });
     const message: StoredMessage = {
       appKey,
       convId,
@@ -147,6 +158,7 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
       flags: input.flags,
     };
     messages.push(message);
+    if (input.webhook) hooked.add(message);
     stored.set(dedupeKey, message);
     if (input.recallsSeq !== undefined) recall(input.recallsSeq, convKey, appKey, convId);
     cursor.last = senderSeq;
@@ -167,46 +179,53 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     }
     outcomes.push(group ? { status: 'stored', message, recipients } : { status: 'stored', message });
   }
-  if (messages.length === 0) return outcomes;
+  // Seqs reserved by sends that were not stored go back (only those conversations' rows are rewritten).
+  const fixes = sorted.filter((c) => maxSeqs.get(c.key) !== reserved.get(c.key));
+  if (messages.length === 0 && fixes.length === 0) return outcomes;
   await writeGroupStates(client, [...groupStates.values()]);
 
   // 4. Write everything in one statement.
   const moved = [...cursors.values()].filter((c) => c.changed);
-  const convRows = [...changedConvs.values()];
   const users = [...bumps.values()].sort(byKey);
   const entries = [...changes.values()];
+  const hooks = messages.filter((m) => hooked.has(m));
   await run(client, COMMIT_SQL.write, [
-    messages.map((m) => m.appKey),
-    messages.map((m) => m.convId),
-    messages.map((m) => m.seq),
-    messages.map((m) => m.msgId),
-    messages.map((m) => m.senderId),
-    messages.map((m) => m.senderDevice),
-    messages.map((m) => m.clientMsgId),
-    messages.map((m) => m.senderSeq),
-    messages.map((m) => m.type),
-    messages.map((m) => erased.get(m)?.content ?? (cipher ? cipher.seal(m.appKey, m.convId, m.seq, m.content) : m.content)),
-    messages.map((m) => m.ts),
-    messages.map((m) => erased.get(m)?.flags ?? m.flags),
-    moved.map((c) => c.input.appKey),
-    moved.map((c) => c.input.convId),
-    moved.map((c) => c.input.senderId),
-    moved.map((c) => c.input.senderDevice),
-    moved.map((c) => c.last),
-    convRows.map((c) => c.appKey),
-    convRows.map((c) => c.convId),
-    convRows.map((c) => maxSeqs.get(c.appKey + SEP + c.convId)),
-    users.map((u) => u.appKey),
-    users.map((u) => u.userId),
-    users.map((u) => u.n),
-    entries.map((e) => e.bump.appKey),
-    entries.map((e) => e.bump.userId),
-    entries.map((e) => e.convId),
-    entries.map((e) => e.maxSeq),
-    entries.map((e) => e.bump.n - e.nth),
-    recalls.map((r) => r.appKey),
-    recalls.map((r) => r.convId),
-    recalls.map((r) => r.seq),
+    textArray(messages.map((m) => m.appKey)),
+    textArray(messages.map((m) => m.convId)),
+    int8Array(messages.map((m) => m.seq)),
+    textArray(messages.map((m) => m.msgId)),
+    textArray(messages.map((m) => m.senderId)),
+    textArray(messages.map((m) => m.senderDevice)),
+    textArray(messages.map((m) => m.clientMsgId)),
+    int8Array(messages.map((m) => m.senderSeq)),
+    textArray(messages.map((m) => m.type)),
+    byteaArray(messages.map((m) => erased.get(m)?.content ?? (cipher ? cipher.seal(m.appKey, m.convId, m.seq, m.content) : m.content))),
+    int8Array(messages.map((m) => m.ts)),
+    int4Array(messages.map((m) => erased.get(m)?.flags ?? m.flags)),
+    textArray(moved.map((c) => c.input.appKey)),
+    textArray(moved.map((c) => c.input.convId)),
+    textArray(moved.map((c) => c.input.senderId)),
+    textArray(moved.map((c) => c.input.senderDevice)),
+    int8Array(moved.map((c) => c.last)),
+    textArray(fixes.map((c) => c.input.appKey)),
+    textArray(fixes.map((c) => c.input.convId)),
+    int8Array(fixes.map((c) => maxSeqs.get(c.key)!)),
+    textArray(users.map((u) => u.appKey)),
+    textArray(users.map((u) => u.userId)),
+    int8Array(users.map((u) => u.n)),
+    textArray(entries.map((e) => e.bump.appKey)),
+    textArray(entries.map((e) => e.bump.userId)),
+    textArray(entries.map((e) => e.convId)),
+    int8Array(entries.map((e) => e.maxSeq)),
+    int8Array(entries.map((e) => e.bump.n - e.nth)),
+    textArray(recalls.map((r) => r.appKey)),
+    textArray(recalls.map((r) => r.convId)),
+    int8Array(recalls.map((r) => r.seq)),
+    textArray(hooks.map((m) => m.appKey)),
+    textArray(hooks.map((m) => m.convId)),
+    int8Array(hooks.map((m) => m.seq)),
+    textArray(hooks.map((m) => m.msgId)),
+    int8Array(hooks.map((m) => m.ts)),
   ]);
   return outcomes;
 }

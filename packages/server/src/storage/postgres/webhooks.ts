@@ -1,5 +1,4 @@
-import type { PoolClient } from 'pg';
-import type { SendInput, SendOutcome, WebhookConfig, WebhookEnqueue, WebhookEvent } from '../port.ts';
+import type { WebhookConfig, WebhookEnqueue, WebhookEvent } from '../port.ts';
 import type { Statement } from './sql.ts';
 import { toWebhookEntry } from '../rows.ts';
 
@@ -96,20 +95,4 @@ export function insertValues(entries: readonly WebhookEnqueue[]): unknown[] {
     entries.map((e) => e.idempotencyKey),
     entries.map((e) => e.createdAt),
   ];
-}
-
-/**
- * Inside the commit's transaction: one message callback per stored send that
- * asked for one. Runs after the batch locked its conversations, so within a
- * lane ids follow seq order across nodes. No statement when none asked.
- */
-export async function enqueueStored(client: PoolClient, batch: readonly SendInput[], outcomes: readonly SendOutcome[]): Promise<void> {
-  const entries: WebhookEnqueue[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    const outcome = outcomes[i];
-    if (!batch[i]!.webhook || outcome?.status !== 'stored') continue;
-    const m = outcome.message;
-    entries.push({ appKey: m.appKey, lane: m.convId, event: 'message', convId: m.convId, seq: m.seq, payload: '', idempotencyKey: m.msgId, createdAt: m.ts });
-  }
-  if (entries.length > 0) await client.query({ ...WEBHOOK_SQL.insert, values: insertValues(entries) });
 }
