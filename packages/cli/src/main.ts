@@ -15,7 +15,7 @@ const USAGE = `tidings: self-hostable messaging server
 Usage:
   tidings start [--port N] [--host H] [--data-dir D] [--config FILE] [--production] [--cluster] [--node-id N]
   tidings app create <name> | list | disable <key> | enable <key> | rotate-secret <key> [--grace S]
-  tidings user upsert|get|token|revoke|block|unblock|online <userId> [--name N] [--ttl S]
+  tidings user upsert|get|token|revoke|block|unblock|online|delete <userId> [--name N] [--ttl S]
   tidings message send --from U --to U --text T [--key K] | send --system --to U --text T
   tidings message history <convId> [--from-seq N] [--to-seq N] [--limit N] | recall <convId> <seq>
   tidings token --user ID [--app KEY] [--ttl SECONDS] [--data-dir D]

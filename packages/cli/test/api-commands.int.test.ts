@@ -30,6 +30,9 @@ test('cli - app, user and message commands drive the server API with --json outp
     assert.equal((await cli('user', 'block', 'alice', ...creds)).blocked, true);
     assert.equal((await cli('user', 'unblock', 'alice', ...creds)).blocked, false);
     assert.ok((await cli('user', 'revoke', 'alice', ...creds)).tokensValidAfter > 0);
+    const deleted = await cli('user', 'delete', 'carol', ...creds);
+    assert.deepEqual([deleted.userId, deleted.name, deleted.deletedAt > 0], ['carol', '', true]);
+    await assert.rejects(cli('user', 'token', 'carol', ...creds), (err: { code: number; stderr: string }) => err.code === 2 && /user\.deleted/.test(err.stderr));
 
     const sent = await cli('message', 'send', '--from', 'alice', '--to', 'bob', '--text', 'hello', '--key', 'k1', ...creds);
     assert.deepEqual([sent.convId, sent.seq, sent.duplicate], ['p:alice:bob', 1, false]);

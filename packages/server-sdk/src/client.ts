@@ -86,6 +86,13 @@ export function createServerClient(o: ServerClientOptions) {
       block: (userId: string): Promise<User> => t.request({ method: 'POST', path: path`/v1/users/${userId}/block`, body: {} }),
       unblock: (userId: string): Promise<User> => t.request({ method: 'POST', path: path`/v1/users/${userId}/unblock`, body: {} }),
       online: (userId: string): Promise<{ userId: string; online: boolean }> => t.request({ method: 'GET', path: path`/v1/users/${userId}/online` }),
+      /**
+       * Deletes the user: the profile is erased, every token refused
+       * (`auth.user_deleted`), their connections closed, sends to them refused
+       * (`user.deleted`); their messages stay. Idempotent; `upsert` re-creates them
+       * without reviving old tokens. Answers the tombstone.
+       */
+      delete: (userId: string): Promise<User> => t.request({ method: 'DELETE', path: path`/v1/users/${userId}` }),
     },
     messages: {
       /** Sends a private message on behalf of `from`. */

@@ -8,6 +8,8 @@ export interface User {
   readonly blocked: boolean;
   /** Tokens issued before this instant (ms) are revoked; 0 when never. */
   readonly tokensValidAfter: number;
+  /** When the user was deleted (ms; the profile is then empty); 0 when not deleted. */
+  readonly deletedAt: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

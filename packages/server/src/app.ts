@@ -25,12 +25,13 @@ import { createRooms } from './services/rooms/rooms.ts';
 import { createMsgIdGenerator } from './services/msg-id.ts';
 import { createRouter } from './router/router.ts';
 import { createWebhooks } from './services/webhooks/webhooks.ts';
-import { createGateway } from './gateway/gateway.ts';
+import { createGateway, type Gateway } from './gateway/gateway.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createApi } from './api/api.ts';
 import { assertProductionSecrets } from './config/secrets.ts';
 import { loadServerKey } from './secure/server-key.ts';
+import { createUserState } from './services/user-state.ts';
 import { tlsOf } from './http/tls.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
 import { createAbuseLimits } from './limits/abuse.ts';
@@ -187,7 +188,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   // Counted, so an operator (and a test) can see that pushes reach only nodes holding a recipient.
   const bus = countedBus(rawBus, () => metrics.busPublished.inc(), () => metrics.busReceived.inc());
   // The router is built later (it needs the presence listener); presence asks it through this.
-  const late: { router?: Router } = {};
+  const late: { router?: Router; gateway?: Gateway } = {};
   let presence: Presence;
   try {
     presence = await openPresence(config, log, nodeId, (a, u) => late.router?.isLocal(a, u) ?? false);
@@ -234,10 +235,20 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     retryMaxMs: config.webhookRetryMaxMs,
     settingsTtlMs: config.webhookSettingsTtlMs,
   });
+  // Deleted users and connection closes, shared by every node; the gateway is bound late.
+  const users = createUserState({
+    store,
+    bus,
+    log: log.child({ component: 'users' }),
+    closeLocal: (appKey, userId, code) => late.gateway?.closeUser(appKey, userId, code),
+    refreshMs: config.deletedUsersRefreshMs,
+  });
+  await users.start();
   const messaging = createMessaging({
     store,
     bus,
     commits,
+    isDeleted: users.isDeleted,
     gate: webhooks.gate,
     onWebhookQueued: webhooks.delivery.kick,
     log: log.child({ component: 'messaging' }),
@@ -293,8 +304,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
       operatorToken,
       maxContentBytes: config.maxContentBytes,
       serverKey: serverKey.publicKeyText,
-      // The gateway needs the server this call creates, so it is bound late.
-      disconnectUser: (appKey, userId, code) => gateway.closeUser(appKey, userId, code),
+      users,
     },
     (handler) => (server = createHttpServer(metrics, () => healthy, handler, tlsOf(config))),
   );
@@ -316,6 +326,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     security: { mode: config.secureSession, key: serverKey, handshakeTimeoutMs: config.handshakeTimeoutMs },
     limits,
   });
+  late.gateway = gateway;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -356,6 +367,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
         await gateway.close('server.shutting_down');
         await new Promise<void>((r) => server.close(() => r()));
         affinity?.close();
+        users.close();
         await online.close();
         await bus.close();
         await webhooks.close();

@@ -46,9 +46,13 @@ test("server api isolation - app A's credentials never read or write app B's dat
     const deviceA = await rawConnect(node.info.wsUrl, (await a.users.issueToken('carol', 60)).token, 'dA');
     const welcomeA = await deviceA.next((f) => f.body.case === 'welcome');
     assert.equal(welcomeA.body.case === 'welcome' && welcomeA.body.value.appKey, appA.appKey, "A's token is A's, never B's");
+    // Deleting A's carol closes A's device only, and refuses sends to A's carol only.
+    await a.users.delete('carol');
+    assert.deepEqual(await deviceA.closed, { code: 4406, reason: 'auth.user_deleted' });
+    assert.equal(await code(a.messages.sendPrivate('alice', 'carol', { type: 'text', content: 'A again' })), 'user.deleted');
 
     const after = await b.users.get('carol');
-    assert.deepEqual(after, carolB, "B's profile, block and revocation state are untouched");
+    assert.deepEqual(after, carolB, "B's profile, block, revocation and deletion state are untouched");
     const history = await b.conversations.history(conv);
     assert.deepEqual(
       history.messages.map((m) => [m.seq, new TextDecoder().decode(m.content)]),
@@ -61,6 +65,7 @@ test("server api isolation - app A's credentials never read or write app B's dat
     const stillB = await rawConnect(node.info.wsUrl, tokenB, 'd2');
     await stillB.next((f) => f.body.case === 'welcome');
     assert.equal((await b.users.online('carol')).online, true);
+    assert.equal((await b.messages.sendPrivate('alice', 'carol', { type: 'text', content: 'B still' })).seq, 2, "B's carol can still be sent to");
 
     // A's secret with B's key, and B's routes under A's key, fail.
     const forged = await sendSigned(baseUrl, appA.appSecret, template(appB.appKey, { url: '/v1/users/carol' }));

@@ -3,10 +3,10 @@ import type { User } from '@tidings/server-sdk';
 import { CliError } from '../errors.ts';
 import { REMOTE_OPTIONS, api, appFrom, print } from './remote.ts';
 
-const USAGE = 'usage: tidings user upsert|get|token|revoke|block|unblock|online <userId> [--name N] [--avatar URL] [--extra JSON] [--ttl SECONDS]';
+const USAGE = 'usage: tidings user upsert|get|token|revoke|block|unblock|online|delete <userId> [--name N] [--avatar URL] [--extra JSON] [--ttl SECONDS]';
 
 const describe = (u: User): string =>
-  `${u.userId}  ${u.name || '(no name)'}${u.blocked ? '  (blocked)' : ''}${u.tokensValidAfter ? `  tokens valid after ${new Date(u.tokensValidAfter).toISOString()}` : ''}`;
+  `${u.userId}  ${u.deletedAt ? `(deleted ${new Date(u.deletedAt).toISOString()})` : u.name || '(no name)'}${u.blocked ? '  (blocked)' : ''}${u.tokensValidAfter ? `  tokens valid after ${new Date(u.tokensValidAfter).toISOString()}` : ''}`;
 
 /** `tidings user ...`: users of an app through the signed server API. */
 export async function runUser(args: string[]): Promise<void> {
@@ -48,6 +48,8 @@ export async function runUser(args: string[]): Promise<void> {
       return print(values, await api(client.users.block(userId)), describe);
     case 'unblock':
       return print(values, await api(client.users.unblock(userId)), describe);
+    case 'delete':
+      return print(values, await api(client.users.delete(userId)), describe);
     case 'online':
       return print(values, await api(client.users.online(userId)), (o) => `${o.userId} ${o.online ? 'online' : 'offline'}`);
     default:

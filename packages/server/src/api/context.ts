@@ -7,6 +7,7 @@ import type { Groups } from '../services/groups.ts';
 import type { Rooms } from '../services/rooms/rooms.ts';
 import type { Webhooks } from '../services/webhooks/webhooks.ts';
 import type { Logger } from '../log/logger.ts';
+import type { UserState } from '../services/user-state.ts';
 
 /** What the API routes need from the node. */
 export interface ApiDeps {
@@ -30,8 +31,8 @@ export interface ApiDeps {
   readonly maxContentBytes: number;
   /** The node's long-term public key (base64url) that clients pin. */
   readonly serverKey: string;
-  /** Closes the user's connections on this node with `code` (after a block or a revocation). */
-  readonly disconnectUser?: (appKey: string, userId: string, code: 'auth.user_blocked' | 'auth.token_revoked') => void;
+  /** Deleted users, and closing a user's connections on every node (after a deletion, block or revocation). */
+  readonly users: UserState;
 }
 
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();

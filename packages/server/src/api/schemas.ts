@@ -55,7 +55,7 @@ export const SEND_RESULT = {
 /** The user record as the API returns it. */
 export const USER = {
   type: 'object',
-  required: ['userId', 'name', 'avatarUrl', 'extra', 'blocked', 'tokensValidAfter', 'createdAt', 'updatedAt'],
+  required: ['userId', 'name', 'avatarUrl', 'extra', 'blocked', 'tokensValidAfter', 'deletedAt', 'createdAt', 'updatedAt'],
   properties: {
     userId: { type: 'string' },
     name: { type: 'string' },
@@ -63,6 +63,10 @@ export const USER = {
     extra: { type: 'string', description: 'App-defined JSON text.' },
     blocked: { type: 'boolean' },
     tokensValidAfter: { type: 'integer', description: 'Tokens issued before this instant (ms) are revoked; 0 when never.' },
+    deletedAt: {
+      type: 'integer',
+      description: 'When the user was deleted (ms; the profile is then empty and every token refused); 0 when not deleted.',
+    },
     createdAt: { type: 'integer' },
     updatedAt: { type: 'integer' },
   },

@@ -107,6 +107,8 @@ export interface Config {
   readonly webhookRetryMaxMs: number;
   /** Webhook settings changed on another node apply here within this long. */
   readonly webhookSettingsTtlMs: number;
+  /** A user deleted through another node is refused here within this long, should the bus lose the news. */
+  readonly deletedUsersRefreshMs: number;
 }
 
 type Kind = 'string' | 'int' | 'enum';
@@ -187,6 +189,7 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   webhookRetryBaseMs: { kind: 'int', default: 1_000, min: 1, max: 3_600_000, doc: 'First webhook retry delay.' },
   webhookRetryMaxMs: { kind: 'int', default: 600_000, min: 1, max: 86_400_000, doc: 'Largest webhook retry delay.' },
   webhookSettingsTtlMs: { kind: 'int', default: 2_000, min: 0, max: 3_600_000, doc: 'Cache time of webhook settings.' },
+  deletedUsersRefreshMs: { kind: 'int', default: 5_000, min: 100, max: 3_600_000, doc: 'Reload period of the deleted users (heals a lost bus message).' },
 };
 
 /** Environment variable of a setting: dataDir -> TIDINGS_DATA_DIR. */

@@ -46,6 +46,8 @@ export interface MessagingOptions {
   readonly gate?: SendGate;
   /** Called after a stored message queued a callback. */
   readonly onWebhookQueued?: () => void;
+  /** Deleted users (services/user-state.ts): nothing is sent to or from them. */
+  readonly isDeleted?: (appKey: string, userId: string) => boolean;
   /** Chatroom sends and pulls go here; bound after construction. */
   rooms?: RoomHandler;
   /** Group operations; bound after construction. */
@@ -68,6 +70,7 @@ export function createMessaging(o: MessagingOptions) {
     ...(o.onStored ? { onStored: o.onStored } : {}),
     ...(o.gate ? { gate: o.gate } : {}),
     ...(o.onWebhookQueued ? { onWebhookQueued: o.onWebhookQueued } : {}),
+    ...(o.isDeleted ? { isDeleted: o.isDeleted } : {}),
   });
 
   function send(peer: Peer, rid: number, req: SendRequest): void {

@@ -51,6 +51,8 @@ export interface SendPathOptions {
   readonly gate?: SendGate;
   /** Called after a commit stored a message with an outbox entry (wakes the delivery worker). */
   readonly onWebhookQueued?: () => void;
+  /** True for a deleted user: private and system conversations with one are refused (`user.deleted`). */
+  readonly isDeleted?: (appKey: string, userId: string) => boolean;
 }
 
 const MAX_TYPE_LENGTH = 64;
@@ -73,6 +75,11 @@ export function createSendPath(o: SendPathOptions) {
     if (!d.type || d.type.length > MAX_TYPE_LENGTH) return fail('protocol.invalid_request', 'type must be 1-64 characters');
     if (!Number.isSafeInteger(d.senderSeq) || d.senderSeq < 0) return fail('protocol.invalid_request', 'senderSeq must be >= 1');
     if (d.content.byteLength > o.maxContentBytes) return fail('send.content_too_large');
+    // Groups are left alone: their member lists live in the commit, and a deleted member is removed by the app.
+    if (o.isDeleted && (d.kind === 'private' || d.kind === 'system')) {
+      const gone = d.members.find((u) => o.isDeleted!(d.appKey, u));
+      if (gone !== undefined) return fail('user.deleted', `user ${gone} was deleted`);
+    }
     // A rewritten draft comes back through here, so it is validated again.
     if (o.gate && !d.gated) return o.gate.admit(d, done, (next) => send(next, done));
     {

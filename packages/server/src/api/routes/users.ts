@@ -18,7 +18,7 @@ interface UserParams {
   userId: string;
 }
 
-/** Users: profiles, tokens, revocation, blocking and presence. Signed by the app. */
+/** Users: profiles, tokens, revocation, blocking, deletion and presence. Signed by the app. */
 export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
   const tags = ['users'];
 
@@ -51,7 +51,10 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
           return sendError(reply, 'protocol.invalid_request', 'extra must be JSON text');
         }
       }
-      return view(await d.store.upsertUser(app.appKey, req.params.userId, { name, avatarUrl, extra }, d.now()));
+      const user = await d.store.upsertUser(app.appKey, req.params.userId, { name, avatarUrl, extra }, d.now());
+      // Re-creating a deleted user: they may be sent to again (their old tokens stay revoked).
+      if (d.users.isDeleted(app.appKey, req.params.userId)) d.users.changed({ appKey: app.appKey, userId: req.params.userId, deleted: false });
+      return view(user);
     },
   );
 
@@ -90,6 +93,7 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
     async (req, reply) => {
       const app = caller(req);
       const user = await d.store.getUser(app.appKey, req.params.userId);
+      if (user && user.deletedAt > 0) return sendError(reply, 'user.deleted', 'the user was deleted; register them again (PUT) to issue tokens');
       if (user?.blocked) return sendError(reply, 'auth.user_blocked');
       const now = d.now();
       const token = await issueUserToken(app, req.params.userId, req.body.ttlSeconds, now);
@@ -110,7 +114,7 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
     async (req) => {
       const appKey = caller(req).appKey;
       const user = await d.store.revokeUserTokens(appKey, req.params.userId, d.now(), d.now());
-      d.disconnectUser?.(appKey, req.params.userId, 'auth.token_revoked');
+      d.users.changed({ appKey, userId: req.params.userId, close: 'auth.token_revoked' });
       return view(user);
     },
   );
@@ -132,11 +136,32 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
       async (req) => {
         const appKey = caller(req).appKey;
         const user = await d.store.setUserBlocked(appKey, req.params.userId, blocked, d.now());
-        if (blocked) d.disconnectUser?.(appKey, req.params.userId, 'auth.user_blocked');
+        if (blocked) d.users.changed({ appKey, userId: req.params.userId, close: 'auth.user_blocked' });
         return view(user);
       },
     );
   }
+
+  api.delete<{ Params: UserParams }>(
+    '/v1/users/:userId',
+    {
+      schema: {
+        summary: 'Delete a user: erase the profile, refuse every token, close their connections, refuse sends to them',
+        description:
+          'Idempotent. Their messages stay in the conversations (sender id kept; GET of the user answers the tombstone). ' +
+          'Registering the same id again (PUT) re-creates the user; tokens issued before the deletion stay refused.',
+        tags,
+        params: USER_PARAMS,
+        response: { 200: USER, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const appKey = caller(req).appKey;
+      const user = await d.store.deleteUser(appKey, req.params.userId, d.now());
+      d.users.changed({ appKey, userId: req.params.userId, deleted: true, close: 'auth.user_deleted' });
+      return view(user);
+    },
+  );
 
   api.get<{ Params: UserParams }>(
     '/v1/users/:userId/online',
