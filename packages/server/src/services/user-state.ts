@@ -53,6 +53,8 @@ export function createUserState(o: UserStateOptions) {
   }
 
   async function reload(): Promise<void> {
+    // A slow store must not stack reloads: the next tick tries again.
+    if (during) return;
     during = [];
     try {
       const next = new Set((await o.store.listDeletedUsers()).map((u) => key(u.appKey, u.userId)));
