@@ -196,7 +196,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     'Write path alone (`commitSends`, no network clients), same run:',
     '',
     '```',
-    '$ npx node packages/server/src/storage/postgres/commit.bench.ts 20',
+    '$ npx node packages/server/src/storage/postgres/commit.bench.ts 3',
     ...pgLines,
     '$ npx node packages/server/src/storage/sqlite/commit.bench.ts',
     ...sqliteLines,
@@ -225,7 +225,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const meta = { command, date: new Date().toISOString(), machine, commit: gitCommit(ROOT) };
   console.log(`${machine}\ncommit ${meta.commit}`);
   const started = Date.now();
-  const pgLines = writePath('packages/server/src/storage/postgres/commit.bench.ts', ['20']);
+  const pgLines = writePath('packages/server/src/storage/postgres/commit.bench.ts', ['3']);
   console.log(pgLines.join('\n'));
   const sqliteLines = writePath('packages/server/src/storage/sqlite/commit.bench.ts', []);
   console.log(sqliteLines.join('\n'));

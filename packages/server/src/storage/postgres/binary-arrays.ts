@@ -2,16 +2,15 @@
  * One-dimensional arrays as PostgreSQL binary parameters (`array_recv`
  * format). `pg` sends a Buffer parameter in binary format, so the hot path's
  * `unnest($n::text[])` parameters skip the text array literal: no quoting and
- * escaping in Node, no hex for bytea, no parsing of the literal in the
- * backend. Measured on the 500-send batch of `commit.bench.ts`, the text
- * literals cost more than every index insert of the batch together.
+ * escaping in Node, no hex for bytea (sealed content travels as is, not
+ * doubled), no parsing of the literal in the backend.
  *
  * Layout: ndim, has-null flag, element type oid, then (length, lower bound)
  * per dimension, then each element as a 4-byte length and its bytes. Nulls
  * are not needed by the hot path and not supported.
  */
 
-const OID = { bool: 16, bytea: 17, int8: 20, int4: 23, text: 25 } as const;
+const OID = { bytea: 17, int8: 20, int4: 23, text: 25 } as const;
 const HEADER = 20;
 
 function header(buf: Buffer, oid: number, n: number): number {
@@ -57,41 +56,29 @@ export function byteaArray(values: readonly Uint8Array[]): Buffer {
   return buf.subarray(0, at);
 }
 
-/** A `bigint[]` parameter; every value must be a safe integer. */
-export function int8Array(values: readonly number[]): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER + values.length * 12);
-  let at = header(buf, OID.int8, values.length);
+/** An array of fixed-width elements: `width` bytes each, written by `write`. */
+function fixedWidth(oid: number, width: number, values: readonly number[], write: (buf: Buffer, at: number, v: number) => void): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER + values.length * (4 + width));
+  let at = header(buf, oid, values.length);
   for (const v of values) {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`bigint parameter must be a safe integer, got ${String(v)}`);
-    const high = Math.floor(v / 0x1_0000_0000);
-    buf.writeInt32BE(8, at);
-    buf.writeInt32BE(high, at + 4);
-    buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 8);
-    at += 12;
+    buf.writeInt32BE(width, at);
+    write(buf, at + 4, v);
+    at += 4 + width;
   }
   return buf.subarray(0, at);
+}
+
+/** A `bigint[]` parameter; every value must be a safe integer. */
+export function int8Array(values: readonly number[]): Buffer {
+  return fixedWidth(OID.int8, 8, values, (buf, at, v) => {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`bigint parameter must be a safe integer, got ${String(v)}`);
+    const high = Math.floor(v / 0x1_0000_0000);
+    buf.writeInt32BE(high, at);
+    buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 4);
+  });
 }
 
 /** An `integer[]` parameter. */
 export function int4Array(values: readonly number[]): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER + values.length * 8);
-  let at = header(buf, OID.int4, values.length);
-  for (const v of values) {
-    buf.writeInt32BE(4, at);
-    buf.writeInt32BE(v, at + 4);
-    at += 8;
-  }
-  return buf.subarray(0, at);
-}
-
-/** A `boolean[]` parameter. */
-export function boolArray(values: readonly boolean[]): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER + values.length * 5);
-  let at = header(buf, OID.bool, values.length);
-  for (const v of values) {
-    buf.writeInt32BE(1, at);
-    buf.writeUInt8(v ? 1 : 0, at + 4);
-    at += 5;
-  }
-  return buf.subarray(0, at);
+  return fixedWidth(OID.int4, 4, values, (buf, at, v) => buf.writeInt32BE(v, at));
 }

@@ -106,11 +106,16 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
   const outcomes: SendOutcome[] = [];
   /** Row values to insert where a recall of the same batch changed them. */
   const erased = new Map<StoredMessage, { flags: number; content: Uint8Array }>();
-  const recalls: Array<{ appKey: string; convId: string; seq: number }> = [];
+  /** Recalls of earlier batches' messages, by conversation. */
+  const recalls = new Map<string, { appKey: string; convId: string; seqs: number[] }>();
   const recall = (seq: number, convKey: string, appKey: string, convId: string): void => {
-    // A sibling CTE cannot see rows the same statement inserts, so a target
-    // from this batch is erased before insert and only older ones by UPDATE.
-    if (seq <= (before.get(convKey) ?? 0)) return void recalls.push({ appKey, convId, seq });
+    // A target from this batch is erased before its insert; older ones by the recall statement.
+    if (seq <= (before.get(convKey) ?? 0)) {
+      const r = recalls.get(convKey);
+      if (r) r.seqs.push(seq);
+      else recalls.set(convKey, { appKey, convId, seqs: [seq] });
+      return;
+    }
     const target = messages.find((m) => m.appKey === appKey && m.convId === convId && m.seq === seq);
     if (target) erased.set(target, { flags: target.flags | MESSAGE_FLAG_RECALLED, content: new Uint8Array(0) });
   };
@@ -218,15 +223,13 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     textArray(entries.map((e) => e.convId)),
     int8Array(entries.map((e) => e.maxSeq)),
     int8Array(entries.map((e) => e.bump.n - e.nth)),
-    textArray(recalls.map((r) => r.appKey)),
-    textArray(recalls.map((r) => r.convId)),
-    int8Array(recalls.map((r) => r.seq)),
     textArray(hooks.map((m) => m.appKey)),
     textArray(hooks.map((m) => m.convId)),
     int8Array(hooks.map((m) => m.seq)),
     textArray(hooks.map((m) => m.msgId)),
     int8Array(hooks.map((m) => m.ts)),
   ]);
+  for (const r of recalls.values()) await run(client, COMMIT_SQL.recall, [r.appKey, r.convId, int8Array(r.seqs)]);
   return outcomes;
 }
 

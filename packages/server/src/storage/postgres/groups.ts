@@ -19,7 +19,11 @@ export const GROUP_SQL = {
     `SELECT * FROM group_members WHERE app_key = $1 AND group_id = $2 AND left_seq = 0 AND user_id > $3
      ORDER BY user_id LIMIT $4`,
   ),
-  /** Every group of the batch with its current members, in one round trip. */
+  /**
+   * Every group of the batch with its current members, in one round trip. The
+   * LATERAL subquery fixes the plan to a primary-key probe per group (a join
+   * may be planned as a hash join over a scan of the whole table).
+   */
   loadStates: st(
     'loadStates',
     `SELECT u.a AS q_app, u.g AS q_group, g.owner_id, g.name, g.extra, g.history_visible, g.mute_all, g.exempt, g.dismissed,
@@ -27,7 +31,7 @@ export const GROUP_SQL = {
             coalesce((SELECT json_agg(json_build_array(m.user_id, m.role, m.joined_seq, m.muted_until))
                       FROM group_members m WHERE m.app_key = u.a AND m.group_id = u.g AND m.left_seq = 0), '[]') AS members
      FROM unnest($1::text[], $2::text[]) AS u(a, g)
-     LEFT JOIN groups g ON g.app_key = u.a AND g.group_id = u.g`,
+     LEFT JOIN LATERAL (SELECT * FROM groups WHERE app_key = u.a AND group_id = u.g OFFSET 0) g ON true`,
   ),
   upsertGroups: st(
     'upsertGroups',

@@ -125,27 +125,31 @@ export const COMMIT_SQL = {
   /**
    * Per input that has one (by ordinality): the sender cursor and the message
    * already stored under its clientMsgId. Runs after the locks, so its
-   * snapshot holds everything committed by earlier lock holders.
+   * snapshot holds everything committed by earlier lock holders. The LATERAL
+   * subqueries fix the plan to one index probe per input (into one partition
+   * of messages, pruned at run time): a join would let the planner pick a
+   * hash join over a sequential scan of every partition, which it does for
+   * tables up to a few hundred thousand rows (measured: 11 ms per 500-send
+   * batch at 60,000 messages, growing with the table).
    */
   readState: st(
     'commit.readState',
-    `SELECT u.i, cur.last_sender_seq, m.seq, m.msg_id, m.sender_seq, m.type, m.content, m.ts, m.flags,
-            m.sender_device
+    `SELECT u.i, cur.last_sender_seq, m.seq, m.msg_id, m.sender_seq, m.type, m.content, m.ts, m.flags, m.sender_device
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(a, c, s, d, cm, i)
-     LEFT JOIN sender_cursors cur
-       ON cur.app_key = u.a AND cur.conv_id = u.c AND cur.sender_id = u.s AND cur.sender_device = u.d
-     LEFT JOIN messages m
-       ON m.app_key = u.a AND m.conv_id = u.c AND m.sender_id = u.s AND m.client_msg_id = u.cm
-     WHERE cur.app_key IS NOT NULL OR m.app_key IS NOT NULL`,
+     LEFT JOIN LATERAL (
+       SELECT last_sender_seq FROM sender_cursors
+       WHERE app_key = u.a AND conv_id = u.c AND sender_id = u.s AND sender_device = u.d OFFSET 0) cur ON true
+     LEFT JOIN LATERAL (
+       SELECT seq, msg_id, sender_seq, type, content, ts, flags, sender_device FROM messages
+       WHERE app_key = u.a AND conv_id = u.c AND sender_id = u.s AND client_msg_id = u.cm OFFSET 0) m ON true
+     WHERE cur.last_sender_seq IS NOT NULL OR m.seq IS NOT NULL`,
   ),
 
   /**
    * Writes a whole batch in one statement: messages and their msgId records,
    * sender cursors, the seqs handed back by sends that were not stored
    * (`fix`, usually empty; an upsert on rows the batch already locked, so
-   * its plan is index probes whatever the table size), recalls of earlier
-   * batches' messages (a sibling CTE cannot see this batch's rows; the
-   * caller marks those), webhook outbox entries (ids in array order, so in
+   * its plan is index probes whatever the table size), webhook outbox entries (ids in array order, so in
    * seq order within a lane), then per-user versions (locked and bumped by n
    * in sorted order, returning the new top) and the change index entries,
    * whose versions count back from that top.
@@ -168,14 +172,10 @@ export const COMMIT_SQL = {
        INSERT INTO conversations AS t (app_key, conv_id, max_seq, kind)
        SELECT *, '' FROM unnest($18::text[], $19::text[], $20::bigint[])
        ON CONFLICT (app_key, conv_id) DO UPDATE SET max_seq = excluded.max_seq),
-     rec AS (
-       UPDATE messages AS t SET flags = t.flags | ${MESSAGE_FLAG_RECALLED}, content = ''::bytea
-       FROM unnest($29::text[], $30::text[], $31::bigint[]) AS u(a, c, s)
-       WHERE t.app_key = u.a AND t.conv_id = u.c AND t.seq = u.s),
      wh AS (
        INSERT INTO webhook_outbox (app_key, lane, event, conv_id, seq, payload, idempotency_key, created_at, next_at)
        SELECT a, c, 'message', c, s, '', k, t, t
-       FROM unnest($32::text[], $33::text[], $34::bigint[], $35::text[], $36::bigint[]) WITH ORDINALITY AS u(a, c, s, k, t, i)
+       FROM unnest($29::text[], $30::text[], $31::bigint[], $32::text[], $33::bigint[]) WITH ORDINALITY AS u(a, c, s, k, t, i)
        ORDER BY i),
      v AS (
        INSERT INTO user_versions AS t (app_key, user_id, version)
@@ -187,6 +187,18 @@ export const COMMIT_SQL = {
      FROM unnest($24::text[], $25::text[], $26::text[], $27::bigint[], $28::bigint[]) AS x(a, u, c, s, back)
      JOIN v ON v.app_key = x.a AND v.user_id = x.u
      ON CONFLICT (app_key, user_id, conv_id) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version`,
+  ),
+
+  /**
+   * Recalls of messages stored by earlier batches, one statement per
+   * conversation (recalls are rare; equality on the partition key prunes to
+   * one partition and probes its primary key, whatever the table size). A
+   * recall of a message of the same batch is applied before its insert.
+   */
+  recall: st(
+    'commit.recall',
+    `UPDATE messages SET flags = flags | ${MESSAGE_FLAG_RECALLED}, content = ''::bytea
+     WHERE app_key = $1 AND conv_id = $2 AND seq = ANY($3::bigint[])`,
   ),
 } as const;
 

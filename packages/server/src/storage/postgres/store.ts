@@ -85,7 +85,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 10_000}`,
+    // Generic plans always: the hot path's statements take arrays, so a custom
+    // plan is no better, and with batches of one PostgreSQL kept choosing
+    // custom plans, re-planning the write statement on every commit
+    // (measured: ~0.3 ms of backend CPU per single-send commit).
+    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 10_000} -c plan_cache_mode=force_generic_plan`,
     // A stalled link must fail the batch, not hang the node's commit queue forever.
     query_timeout: options.queryTimeoutMs ?? 15_000,
     connectionTimeoutMillis: options.queryTimeoutMs ?? 15_000,
