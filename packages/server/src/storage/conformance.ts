@@ -18,6 +18,7 @@ import { sendCases } from './conformance-sends.ts';
 import { apiCases } from './conformance-api.ts';
 import { webhookCases } from './conformance-webhooks.ts';
 import { groupCases } from './conformance-groups.ts';
+import { roomCases } from './conformance-rooms.ts';
 
 /**
  * The storage port's conformance suite: every adapter runs it against a real
@@ -103,6 +104,7 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
     apiCases(withStore);
     webhookCases(withStore);
     groupCases(withStore);
+    roomCases(withStore);
 
     withStore('change index - every member gets the new maxSeq with increasing versions', async (store) => {
       const appKey = uid('app');

@@ -24,6 +24,10 @@ export interface ContentCipher {
   sealProfile(appKey: string, userId: string, p: UserProfile): UserProfile;
   /** The user record with its profile fields opened. */
   openUser(u: UserRecord): UserRecord;
+  /** A room's attributes as stored: one blob sealed under the app's data key, bound to app and room (JSON without a master key). */
+  sealRoomAttrs(appKey: string, roomId: string, attrs: Readonly<Record<string, string>>): string;
+  /** The attributes of {@link sealRoomAttrs}. */
+  openRoomAttrs(appKey: string, roomId: string, stored: string): Record<string, string>;
   /** Adds a new data key for the app; new writes use it. Returns its id. */
   rotate(appKey: string): Promise<number>;
 }
@@ -111,6 +115,22 @@ export function createContentCipher(masterKey: Uint8Array | undefined, table: Ke
         out[f] = new TextDecoder().decode(openContent(key, u.appKey, `user:${u.userId}`, i, sealed));
       });
       return out;
+    },
+    sealRoomAttrs(appKey, roomId, attrs) {
+      const json = JSON.stringify(attrs);
+      if (!masterKey) return json;
+      const k = keysOf(appKey);
+      const sealed = sealContent(k.keys.get(k.active)!, k.active, appKey, `room:${roomId}`, 0, new TextEncoder().encode(json));
+      return TEXT_PREFIX + Buffer.from(sealed).toString('base64url');
+    },
+    openRoomAttrs(appKey, roomId, stored) {
+      if (!stored.startsWith(TEXT_PREFIX)) return JSON.parse(stored) as Record<string, string>;
+      if (!masterKey) throw new Error(`the attributes of room ${roomId} are sealed and no master key is set`);
+      const sealed = Buffer.from(stored.slice(TEXT_PREFIX.length), 'base64url');
+      const keyId = sealedKeyId(sealed);
+      const key = keyId === undefined ? undefined : keysOf(appKey).keys.get(keyId);
+      if (!key) throw new Error(`app ${appKey} cannot open the attributes of room ${roomId}`);
+      return JSON.parse(new TextDecoder().decode(openContent(key, appKey, `room:${roomId}`, 0, sealed))) as Record<string, string>;
     },
     async rotate(appKey) {
       if (!masterKey) throw new Error('encryption at rest is off (no master key)');

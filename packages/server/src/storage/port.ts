@@ -1,4 +1,5 @@
 import type { ConversationKind } from '@tidings/protocol';
+import type { RoomStore } from './room-port.ts';
 
 /**
  * The storage port: everything Tidings keeps durably. Two adapters implement
@@ -338,6 +339,9 @@ export interface Store {
    * Returns the new key id. Rejects when the store has no master key.
    */
   rotateDataKey(appKey: string): Promise<number>;
+
+  /** Chatroom state and owner leases (see `room-port.ts`). */
+  readonly rooms: RoomStore;
 
   /** Flushes and releases everything. */
   close(): Promise<void>;

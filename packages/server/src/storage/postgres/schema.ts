@@ -231,6 +231,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_deleted ON users (app_key, user_id) WHERE deleted_at > 0;
     `,
   },
+  {
+    name: 'chatrooms: owner lease, seq high-water mark, state and sealed attributes',
+    sql: `
+      CREATE TABLE rooms (
+        app_key text NOT NULL,
+        room_id text NOT NULL,
+        owner text NOT NULL,
+        epoch bigint NOT NULL,
+        lease_until bigint NOT NULL,
+        seq_hw bigint NOT NULL,
+        created_at bigint NOT NULL,
+        state text NOT NULL,
+        attrs text NOT NULL,
+        PRIMARY KEY (app_key, room_id)
+      );
+      CREATE INDEX rooms_owner ON rooms (owner);
+    `,
+  },
 ];
 
 /** A schema name safe to splice into SQL unquoted. */

@@ -14,6 +14,7 @@
  */
 import pg from 'pg';
 import { createContentCipher } from '../content-cipher.ts';
+import { createPostgresRooms } from './rooms.ts';
 import { TidingsError } from '@tidings/protocol';
 import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, WebhookConfig, WebhookEnqueue } from '../port.ts';
 import { commitBatch } from './commit.ts';
@@ -199,6 +200,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     rotateDataKey: (appKey: string) => cipher.rotate(appKey),
+    rooms: createPostgresRooms(
+      (text, values) => {
+        check();
+        return pool.query(text, values);
+      },
+      cipher,
+      (appKey) => cipher.ensure([appKey]),
+    ),
 
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       await cipher.ensure([appKey]);

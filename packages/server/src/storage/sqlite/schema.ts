@@ -206,6 +206,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_deleted ON users (app_key, user_id) WHERE deleted_at > 0;
     `,
   },
+  {
+    name: 'chatrooms: owner lease, seq high-water mark, state and sealed attributes',
+    sql: `
+      CREATE TABLE rooms (
+        app_key TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL,
+        seq_hw INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attrs TEXT NOT NULL,
+        PRIMARY KEY (app_key, room_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX rooms_owner ON rooms (owner);
+    `,
+  },
 ];
 
 /** The schema version of `db` (0 for a new database). */

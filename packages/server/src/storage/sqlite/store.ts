@@ -31,6 +31,7 @@ import { commitBatch } from './commit.ts';
 import { migrate } from './schema.ts';
 import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
 import { createContentCipher } from '../content-cipher.ts';
+import { createSqliteRooms } from './rooms.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
 import { configValues, enqueueStored, insertEntry, prepareWebhookStatements, toWebhookConfig, toWebhookEntry } from './webhooks.ts';
 
@@ -150,6 +151,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
 
     rotateDataKey: (appKey: string) => cipher.rotate(appKey),
+    rooms: createSqliteRooms(db, cipher, use, keysFor),
 
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
