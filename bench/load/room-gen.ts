@@ -1,16 +1,61 @@
 // Load generator for the chatroom and group benchmarks, in its own process:
 // opens `--members` receiving sockets (source addresses rotated over
 // 127.0.0.x so ports never run out), puts them in one room or group, then
-// one publisher sends `--rate` messages/s whose content is the send instant.
-// Every socket counts deliveries; `--sample` of them decode each frame and
-// record the delivery latency. Prints one JSON line with the result.
+// one publisher sends `--rate` messages/s, open loop: message k has the fixed
+// intended send instant t0 + k/rate, which travels in its content with k.
+// Every delivery on every socket is counted and its latency recorded from
+// that intended instant (no coordinated omission, no sampling).
+//
+// Cheap on purpose, and the same for every target: raw `net` sockets read
+// through one shared buffer (raw-ws.ts), frames located by offsets, the
+// 12-byte content read in place (no protobuf decode, no JSON, no message
+// events; room-member.ts), and send frames encoded once per message by a
+// publisher in a worker thread (room-pub.ts), so its schedule does not wait
+// behind the reads. Targets: tidings-room, tidings-group, ws
+// (bench/baselines/ws-room-server.ts), socketio.
+//
+// Prints `{"type":"window-start"}` and `{"type":"window-end"}` as the window
+// opens and closes (the scenario samples server CPU there), then one result
+// JSON line. A run whose generator used > 90% of a core in the window or
+// fell > 10 ms behind its schedule (p99) is marked invalid.
+import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { WebSocket } from 'ws';
-import { io, type Socket as IoSocket } from 'socket.io-client';
-import { decodeFrame, encodeFrame } from '@tidings/protocol';
 import { issueUserToken } from '@tidings/server';
-import { LatencyHistogram } from '../lib/histogram.ts';
+import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
 import { sourceAddress } from '../lib/source-addr.ts';
+import type { RawWs } from './raw-ws.ts';
+import { clock, openMember, type RoomTarget } from './room-member.ts';
+import type { PubData, PubDone } from './room-pub.ts';
+
+/** What the generator prints last. */
+export interface RoomGenResult {
+  readonly type: 'result';
+  readonly target: string;
+  readonly members: number;
+  readonly rate: number;
+  readonly connectMs: number;
+  /** Messages whose intended send instant falls in the window. */
+  readonly sentInWindow: number;
+  /** Their deliveries seen, and expected (x members). */
+  readonly deliveries: number;
+  readonly expected: number;
+  readonly deliveriesPerSec: number;
+  /** Every in-window delivery: receive instant minus intended send instant. */
+  readonly latency: LatencySummary;
+  /** Per in-window message: its first delivery minus its intended send instant. */
+  readonly first: LatencySummary;
+  /** Per in-window message: its last delivery minus its first (the fan-out's spread as the generator sees it). */
+  readonly spread: LatencySummary;
+  /** How far actual sends trailed the schedule. */
+  readonly lag: LatencySummary;
+  /** Generator CPU in the window, fraction of one core. */
+  readonly genCpu: number;
+  /** Generator CPU per in-window delivery, microseconds. */
+  readonly genUsPerDelivery: number;
+  readonly errors: number;
+  readonly valid: boolean;
+  readonly invalidReasons: readonly string[];
+}
 
 const { values: a } = parseArgs({
   options: {
@@ -20,140 +65,142 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '2000' },
     duration: { type: 'string', default: '10000' },
-    drain: { type: 'string', default: '2000' },
-    sample: { type: 'string', default: '500' },
+    drain: { type: 'string', default: '3000' },
     app: { type: 'string', default: '' },
     'token-key': { type: 'string', default: '' },
     conv: { type: 'string', default: 'r:bench' },
     concurrency: { type: 'string', default: '250' },
+    'max-cpu': { type: 'string', default: '0.9' },
+    'max-lag-ms': { type: 'string', default: '10' },
   },
 });
-const target = a.target!;
+const target = a.target as RoomTarget;
+if (!['tidings-room', 'tidings-group', 'ws', 'socketio'].includes(target)) throw new Error(`unknown --target ${target}`);
 const members = Number(a.members);
 const rate = Number(a.rate);
 const warmupMs = Number(a.warmup);
 const durationMs = Number(a.duration);
-const sampleEvery = Math.max(1, Math.floor(members / Math.max(1, Number(a.sample))));
 const conv = a.conv!;
 const app = { appKey: a.app!, tokenKey: a['token-key']! };
-const now = (): number => performance.timeOrigin + performance.now();
+const tidings = target.startsWith('tidings');
+const planned = Math.floor(((warmupMs + durationMs) * rate) / 1000);
+const interval = 1000 / rate;
+
 const hist = new LatencyHistogram();
-let windowStart = Infinity;
-let windowEnd = Infinity;
+// Per message k: first and last delivery.
+const firstAt = new Float64Array(planned).fill(Infinity);
+const lastAt = new Float64Array(planned);
+let t0 = Infinity;
 let deliveries = 0;
 let errors = 0;
+let running = true;
+const inWindow = (intended: number): boolean => intended >= t0 + warmupMs && intended < t0 + warmupMs + durationMs;
 
-function receive(bytes: Uint8Array, sampled: boolean): void {
-  const t = now();
-  if (t >= windowStart && t < windowEnd) deliveries++;
-  if (!sampled) return;
-  const r = decodeFrame(bytes, 1 << 20);
-  if (!r.ok || r.frame.body.case !== 'push') return;
-  const c = r.frame.body.value.message?.content;
-  if (!c || c.byteLength !== 8) return;
-  const sent = new DataView(c.buffer, c.byteOffset, 8).getFloat64(0);
-  if (sent >= windowStart && sent < windowEnd) hist.recordMs(t - sent);
-}
-
-function receiveIo(data: ArrayBuffer | Uint8Array, sampled: boolean): void {
-  const t = now();
-  if (t >= windowStart && t < windowEnd) deliveries++;
-  if (!sampled || data.byteLength !== 8) return;
-  const view = data instanceof ArrayBuffer ? new DataView(data) : new DataView(data.buffer, data.byteOffset, 8);
-  const sent = view.getFloat64(0);
-  if (sent >= windowStart && sent < windowEnd) hist.recordMs(t - sent);
-}
-
-/** Opens one member; resolves once it is in the room (or group) and receiving. */
-async function openMember(i: number): Promise<(payload: Uint8Array, n: number) => void> {
-  const sampled = i % sampleEvery === 0;
-  const localAddress = sourceAddress(i);
-  if (target === 'socketio') {
-    const s: IoSocket = io(a.url!, { transports: ['websocket'], localAddress, reconnection: false, forceNew: true } as Parameters<typeof io>[1]);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    s.on('m', (d: ArrayBuffer | Uint8Array) => receiveIo(d, sampled));
-    s.on('disconnect', () => errors++);
-    return (payload) => void s.emit('pub', Buffer.from(payload));
+/** One delivery whose 12-byte content (f64 intended instant, u32 k, little-endian) is at `buf[p, p+12)`. */
+function delivered(buf: Buffer, p: number): void {
+  const now = clock();
+  const intended = buf.readDoubleLE(p);
+  const k = buf.readUInt32LE(p + 8);
+  if (k < planned) {
+    if (now < firstAt[k]!) firstAt[k] = now;
+    if (now > lastAt[k]!) lastAt[k] = now;
   }
-  const user = `u${i}`;
-  const tidings = target.startsWith('tidings');
-  const protocols = tidings ? ['tidings.v1', 'tidings.token.' + (await issueUserToken(app, user, 3600))] : [];
-  const ws = new WebSocket(`${a.url}?device=${i === members ? 'pub' : 'd1'}`, protocols, { perMessageDeflate: false, localAddress });
-  ws.on('error', () => errors++);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('close', (code) => reject(new Error(`closed ${code}`)));
-    if (!tidings) return ws.once('open', () => resolve());
-    ws.once('message', () => {
-      // The welcome; a room needs a join, a group is joined by membership.
-      if (target === 'tidings-group') return resolve();
-      ws.send(encodeFrame({ rid: 1, body: { case: 'conv', value: { convId: conv, op: 'join', args: '', afterSeq: 0n } } }));
-      ws.once('message', (d: Buffer) => {
-        const r = decodeFrame(d, 1 << 24);
-        if (r.ok && r.frame.body.case === 'convResult') resolve();
-        else reject(new Error(`join failed: ${r.ok ? JSON.stringify(r.frame.body.value) : r.code}`));
-      });
-    });
-  });
-  ws.removeAllListeners('close');
-  ws.on('close', () => errors++);
-  ws.on('message', (d: Buffer) => receive(d, sampled));
-  if (!tidings) return (payload) => ws.send(payload);
-  return (payload, n) =>
-    ws.send(encodeFrame({ rid: n + 1, body: { case: 'send', value: { convId: conv, clientMsgId: `b${n}`, senderSeq: BigInt(n), type: 'text', content: payload, flags: 0, priority: 2 } } }));
+  if (!inWindow(intended)) return;
+  deliveries++;
+  hist.recordMs(now - intended);
 }
+
+const token = async (i: number): Promise<string | undefined> => (tidings ? await issueUserToken(app, `u${i}`, 3600) : undefined);
+const open = async (i: number): Promise<RawWs> => {
+  const t = await token(i);
+  return openMember({
+    target, url: a.url!, conv, device: 'd1', localAddress: sourceAddress(i), ...(t ? { token: t } : {}),
+    onDelivery: delivered, onClose: () => void (running && errors++),
+  });
+};
 
 const started = performance.now();
+const sockets: RawWs[] = [];
 let next = 0;
 await Promise.all(
   Array.from({ length: Number(a.concurrency) }, async () => {
-    while (next < members) await openMember(next++);
+    while (next < members) sockets.push(await open(next++));
   }),
 );
 const connectMs = performance.now() - started;
-// The publisher is one more member (user u<members>, in the group for group runs).
-const publish = await openMember(members);
-const cpu0 = process.cpuUsage();
-const t0 = now();
-windowStart = t0 + warmupMs;
-windowEnd = windowStart + durationMs;
-let sent = 0;
-let sentInWindow = 0;
-await new Promise<void>((resolve) => {
-  const tick = setInterval(() => {
-    const t = now();
-    if (t >= windowEnd) {
-      clearInterval(tick);
-      return resolve();
-    }
-    const due = Math.floor(((t - t0) * rate) / 1000);
-    while (sent < due) {
-      const payload = new Uint8Array(8);
-      const at = now();
-      new DataView(payload.buffer).setFloat64(0, at);
-      if (at >= windowStart) sentInWindow++;
-      publish(payload, ++sent);
-    }
-  }, 5);
+// The publisher is one more member (user u<members>, in the group for group runs), in its own thread.
+const pubToken = await token(members);
+const pubData: PubData = { target, url: a.url!, conv, localAddress: sourceAddress(members), rate, planned, warmupMs, durationMs, ...(pubToken ? { token: pubToken } : {}) };
+const worker = new Worker(new URL('./room-pub.ts', import.meta.url), { workerData: pubData });
+const pubDone = new Promise<PubDone>((resolve, reject) => {
+  worker.on('error', reject);
+  worker.on('message', (m: { type: string }) => {
+    if (m.type === 'ready') {
+      t0 = clock() + 300;
+      worker.postMessage({ t0 });
+    } else if (m.type === 'done') resolve(m as PubDone);
+  });
 });
-await new Promise((r) => setTimeout(r, Number(a.drain)));
-const cpu = process.cpuUsage(cpu0);
-const seconds = durationMs / 1000;
-process.stdout.write(
-  JSON.stringify({
-    target,
-    members,
-    rate,
-    connectMs: Math.round(connectMs),
-    sentInWindow,
-    deliveries,
-    expected: sentInWindow * members,
-    deliveriesPerSec: deliveries / seconds,
-    latency: hist.summary(),
-    genCpu: (cpu.user + cpu.system) / 1000 / (now() - t0),
-    errors,
-  }) + '\n',
-);
+
+// The window: CPU sampled here, and announced so the scenario samples the server's.
+let cpuFrac = 0;
+await new Promise<void>((resolve, reject) => {
+  const waitT0 = setInterval(() => {
+    if (t0 === Infinity) return;
+    clearInterval(waitT0);
+    setTimeout(() => {
+      const cpu0 = process.cpuUsage();
+      const w0 = clock();
+      process.stdout.write('{"type":"window-start"}\n');
+      setTimeout(() => {
+        const u = process.cpuUsage(cpu0);
+        cpuFrac = (u.user + u.system) / 1000 / (clock() - w0);
+        process.stdout.write('{"type":"window-end"}\n');
+        resolve();
+      }, durationMs);
+    }, Math.max(0, t0 + warmupMs - clock()));
+  }, 5);
+  pubDone.catch(reject);
+});
+const pub = await pubDone;
+const sentInWindow = pub.sentInWindow;
+const expected = sentInWindow * members;
+const drainUntil = performance.now() + Number(a.drain);
+while (deliveries < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+running = false;
+
+const firstH = new LatencyHistogram();
+const spreadH = new LatencyHistogram();
+for (let k = 0; k < planned; k++) {
+  const intended = t0 + k * interval;
+  if (!inWindow(intended) || firstAt[k] === Infinity) continue;
+  firstH.recordMs(firstAt[k]! - intended);
+  spreadH.recordMs(lastAt[k]! - firstAt[k]!);
+}
+const lag = pub.lag;
+const reasons: string[] = [];
+if (cpuFrac > Number(a['max-cpu'])) reasons.push(`generator CPU-saturated: ${(cpuFrac * 100).toFixed(0)}% of one core`);
+if (lag.p99 > Number(a['max-lag-ms'])) reasons.push(`generator fell behind schedule: send lag p99 ${lag.p99.toFixed(1)} ms`);
+const result: RoomGenResult = {
+  type: 'result',
+  target,
+  members,
+  rate,
+  connectMs: Math.round(connectMs),
+  sentInWindow,
+  deliveries,
+  expected,
+  deliveriesPerSec: deliveries / (durationMs / 1000),
+  latency: hist.summary(),
+  first: firstH.summary(),
+  spread: spreadH.summary(),
+  lag,
+  genCpu: cpuFrac,
+  genUsPerDelivery: deliveries ? (cpuFrac * durationMs * 1000) / deliveries : 0,
+  errors,
+  valid: reasons.length === 0,
+  invalidReasons: reasons,
+};
+process.stdout.write(JSON.stringify(result) + '\n');
+for (const s of sockets) s.close();
 process.exit(0);

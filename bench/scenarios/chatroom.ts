@@ -15,26 +15,15 @@ import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { machineBusyMs, sampleProc } from '../lib/proc-stats.ts';
 import { markdownTable, updateSection } from '../lib/results-md.ts';
 import { readRuntime, startTidings, type TidingsRuntime } from '../lib/tidings-server.ts';
-import type { LatencySummary } from '../lib/histogram.ts';
+import type { RoomGenResult } from '../load/room-gen.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** One generator run's outcome. */
-export interface GenResult {
-  readonly target: string;
-  readonly members: number;
-  readonly rate: number;
-  readonly connectMs: number;
-  readonly sentInWindow: number;
-  readonly deliveries: number;
-  readonly expected: number;
-  readonly deliveriesPerSec: number;
-  readonly latency: LatencySummary;
-  readonly genCpu: number;
-  readonly errors: number;
-  /** Server CPU, fraction of one core, over the generator's life. */
+/** One generator run's outcome (the generator's result plus what the scenario sampled around it). */
+export interface GenResult extends RoomGenResult {
+  /** Server CPU over the generator's window, fraction of one core. */
   serverCpu?: number;
-  /** Whole-machine busy fraction (both cores) over the run. */
+  /** Whole-machine busy fraction (both cores) over the window. */
   machineBusy?: number;
   serverRssMb?: number;
 }
@@ -81,26 +70,28 @@ export async function api(rt: TidingsRuntime, method: string, url: string, body:
   return answer;
 }
 
-/** Runs the generator process against `t` and samples the server's CPU meanwhile. */
+/** Runs the generator process against `t`; samples the server's CPU and the machine's over the generator's window. */
 export async function runGen(t: Target, args: Record<string, string | number>): Promise<GenResult> {
-  const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const argv = Object.entries(args).map(([k, v]) => `--${k}=${String(v)}`); // one token each: a value may start with a dash
   const child = spawn(process.execPath, [join(ROOT, 'bench/load/room-gen.ts'), '--url', t.url, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = tail(child.stderr);
-  const out = tail(child.stdout, 100_000);
-  const p0 = sampleProc(t.pid);
-  const m0 = machineBusyMs();
-  const w0 = performance.now();
+  let result: RoomGenResult | undefined;
+  let p0 = sampleProc(t.pid);
+  let p1 = p0;
+  let m0 = machineBusyMs();
+  let m1 = m0;
+  let w0 = performance.now();
+  let w1 = w0;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const e = JSON.parse(line) as { type: string };
+    if (e.type === 'window-start') [p0, m0, w0] = [sampleProc(t.pid), machineBusyMs(), performance.now()];
+    else if (e.type === 'window-end') [p1, m1, w1] = [sampleProc(t.pid), machineBusyMs(), performance.now()];
+    else if (e.type === 'result') result = e as RoomGenResult;
+  });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const wall = performance.now() - w0;
-  const p1 = sampleProc(t.pid);
-  const m1 = machineBusyMs();
-  if (code !== 0) throw new Error(`generator exited with ${code}: ${stderr()}`);
-  const r = JSON.parse(out().trim().split('\n').at(-1)!) as GenResult;
-  // The server's share includes the connect phase; it is what a member costs, too.
-  r.serverCpu = (p1.cpuMs - p0.cpuMs) / wall;
-  r.machineBusy = (m1 - m0) / wall / 2;
-  r.serverRssMb = Math.round(p1.rssBytes / 1e6);
-  return r;
+  if (code !== 0 || !result) throw new Error(`generator exited with ${code}: ${stderr()}`);
+  const wall = Math.max(1, w1 - w0);
+  return { ...result, serverCpu: (p1.cpuMs - p0.cpuMs) / wall, machineBusy: (m1 - m0) / wall / 2, serverRssMb: Math.round(p1.rssBytes / 1e6) };
 }
 
 const f = (n: number, d = 0): string => n.toFixed(d);
@@ -114,15 +105,21 @@ export function rows(rs: readonly GenResult[]): string[][] {
     `${f(r.deliveries)} / ${f(r.expected)}`,
     f(r.deliveriesPerSec),
     `${f(r.latency.p50, 1)} / ${f(r.latency.p99, 1)} / ${f(r.latency.max, 1)}`,
+    `${f(r.first.p50, 1)} / ${f(r.spread.p50, 1)}`,
     `${f((r.serverCpu ?? 0) * 100)}%`,
     `${f(r.genCpu * 100)}%`,
+    f(r.genUsPerDelivery, 2),
     `${f((r.machineBusy ?? 0) * 100)}%`,
     f(r.serverRssMb ?? 0),
     f(r.errors),
+    r.valid ? 'valid' : `INVALID: ${r.invalidReasons.join('; ')}`,
   ]);
 }
 
-export const HEADER = ['target', 'members', 'msgs/s', 'delivered / expected', 'deliveries/s', 'latency p50 / p99 / max ms', 'server CPU', 'generator CPU', 'machine busy', 'server RSS MB', 'errors'];
+export const HEADER = [
+  'target', 'members', 'msgs/s', 'delivered / expected', 'deliveries/s', 'latency p50 / p99 / max ms', 'first delivery / spread p50 ms',
+  'server CPU', 'generator CPU', 'gen µs / delivery', 'machine busy', 'server RSS MB', 'errors', 'verdict',
+];
 
 async function one(kind: 'tidings' | 'ws' | 'socketio', members: number, rate: number, seconds: number): Promise<GenResult> {
   const t = kind === 'tidings' ? await startTidingsTarget() : kind === 'ws' ? await startScript('bench/baselines/ws-room-server.ts') : await startScript('bench/baselines/socketio-room-server.ts');
@@ -167,7 +164,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     `Commit: ${gitCommit(ROOT)}  `,
     `Machine: ${machine}`,
     '',
-    `One room, ${members} member sockets plus one publisher, all in one generator process (its own process; source addresses 127.0.0.10-25). The publisher sends at a fixed rate for ${seconds} s after a 2 s warm-up; content is the send instant, so latency is publisher-send to member-receive on one clock (sampled on 1 in 20 sockets). Tidings runs plaintext sessions (the generator does not speak the secure handshake), with its room rate limit off.`,
+    `One room, ${members} member sockets plus one publisher, all in one generator process (its own process; source addresses 127.0.0.10-25), the same generator for every target (bench/load/room-gen.ts): raw \`net\` sockets with a minimal WebSocket frame reader that only locates the 12-byte content (no client library, no protobuf decode, no per-message JSON), and the publisher in a worker thread with frames encoded once per message. Open loop: message k has the fixed intended send instant t0 + k/rate, carried in its content; latency is member receive minus that instant (no coordinated omission), recorded for every delivery on every socket. ${seconds} s window after a 2 s warm-up; deliveries/s counts deliveries of messages intended in the window. "first delivery / spread": per message, its first delivery minus its intended instant, and its last delivery minus its first. Server and generator CPU are measured over the window only; a trial whose generator used > 90% of a core in the window or fell > 10 ms (p99) behind its schedule is INVALID. Tidings runs plaintext sessions (the generator does not speak the secure handshake), with its room rate limit off.`,
     '',
     markdownTable(HEADER, rows(results)),
   ].join('\n');

@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     `Commit: ${gitCommit(ROOT)}  `,
     `Machine: ${machine}`,
     '',
-    `One group, every member online (one socket each, in the generator process), one member publishing at a fixed rate for ${seconds} s after a 2 s warm-up. Every message is committed to SQLite (WAL, synchronous=normal) before its push, stored once, with one change-index pointer written per member in the same group commit. Latency: publisher send to member receive (sampled sockets). Tidings plaintext sessions.`,
+    `One group, every member online (one socket each, in the generator process), one member publishing at a fixed rate for ${seconds} s after a 2 s warm-up. Every message is committed to SQLite (WAL, synchronous=normal) before its push, stored once, with one change-index pointer written per member in the same group commit. Latency: member receive minus the intended send instant (open loop), every delivery; generator as in the chatroom section (raw sockets, publisher in a worker thread). Tidings plaintext sessions.`,
     '',
     markdownTable(HEADER, rows(results)),
   ].join('\n');
