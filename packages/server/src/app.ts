@@ -132,6 +132,9 @@ function countedBus(bus: Bus, published: () => void, received: () => void): Bus 
       published();
       bus.publish(m);
     },
+    // Requests are not pushes: uncounted.
+    respond: (topic, responder) => bus.respond(topic, responder),
+    request: (topic, payload, timeoutMs) => bus.request(topic, payload, timeoutMs),
     close: () => bus.close(),
   };
 }

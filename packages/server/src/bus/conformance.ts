@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bus, BusMessage } from './port.ts';
+import { BusRequestError, type Bus, type BusMessage } from './port.ts';
 
 /** Resolves once `predicate()` holds, polling; rejects after `ms`. */
 async function until(predicate: () => boolean, ms = 3000): Promise<void> {
@@ -71,5 +71,48 @@ export function busConformance(name: string, open: () => Promise<Bus>): void {
     const n = await open();
     await n.close();
     n.publish({ topic: 'u.a.b', payload: new Uint8Array(1) });
+  });
+
+  test(`${name} bus - a request reaches the topic's responder and resolves with its answer; failures name their reason`, async () => {
+    const n1 = await open();
+    const n2 = await open();
+    try {
+      const seen: number[] = [];
+      const off = n1.respond('rq.node1', async (p) => {
+        seen.push(p[0]!);
+        if (p[0] === 255) throw new Error('refused');
+        if (p[0] === 254) await new Promise((r) => setTimeout(r, 400));
+        return new Uint8Array([p[0]! + 1, 7]);
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      const answers = await Promise.all([1, 2, 3].map((i) => n2.request('rq.node1', new Uint8Array([i]), 2000)));
+      assert.deepEqual(
+        answers.map((a) => [...a]),
+        [
+          [2, 7],
+          [3, 7],
+          [4, 7],
+        ],
+      );
+      const reason = (p: Promise<unknown>): Promise<string> =>
+        p.then(
+          () => 'answered',
+          (e: unknown) => (e instanceof BusRequestError ? e.reason : `other: ${String(e)}`),
+        );
+      assert.equal(await reason(n2.request('rq.node1', new Uint8Array([255]), 2000)), 'failed');
+      assert.equal(await reason(n2.request('rq.node1', new Uint8Array([254]), 100)), 'timeout');
+      const t0 = Date.now();
+      assert.equal(await reason(n2.request('rq.nobody', new Uint8Array([1]), 5000)), 'no_responders');
+      assert.ok(Date.now() - t0 < 2000, 'a topic without a responder is known at once, not by timeout');
+      off();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await reason(n2.request('rq.node1', new Uint8Array([1]), 5000)), 'no_responders');
+      assert.deepEqual(seen, [1, 2, 3, 255, 254]);
+      await n2.close();
+      assert.equal(await reason(n2.request('rq.node1', new Uint8Array([1]), 100)), 'closed');
+    } finally {
+      await n1.close();
+      await n2.close();
+    }
   });
 }

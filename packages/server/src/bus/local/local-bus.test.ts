@@ -1,6 +1,6 @@
 import { busConformance } from '../conformance.ts';
 import { createLocalBus } from './local-bus.ts';
-import type { Bus, BusMessage } from '../port.ts';
+import { BusRequestError, type Bus, type BusMessage } from '../port.ts';
 
 // Two "nodes" in one process share one fabric: a hub bus both attach to.
 busConformance('local', async () => {
@@ -16,6 +16,15 @@ busConformance('local', async () => {
     },
     publish: (m: BusMessage) => {
       if (!closed) fabric.publish(m);
+    },
+    respond: (t, r) => {
+      const off = fabric.respond(t, r);
+      offs.push(off);
+      return off;
+    },
+    request: async (t, p, ms) => {
+      if (closed) throw new BusRequestError('closed', t);
+      return fabric.request(t, p, ms);
     },
     close: async () => {
       closed = true;

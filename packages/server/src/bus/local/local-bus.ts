@@ -1,4 +1,4 @@
-import type { Bus, BusHandler, BusMessage } from '../port.ts';
+import { BusRequestError, type Bus, type BusHandler, type BusMessage, type BusResponder } from '../port.ts';
 
 /**
  * The in-process bus of the embedded mode: a topic map. Delivery is
@@ -7,6 +7,7 @@ import type { Bus, BusHandler, BusMessage } from '../port.ts';
  */
 export function createLocalBus(): Bus {
   const topics = new Map<string, Set<BusHandler>>();
+  const responders = new Map<string, BusResponder>();
   let closed = false;
   return {
     subscribe(topic, handler) {
@@ -28,9 +29,34 @@ export function createLocalBus(): Bus {
       if (!set) return;
       for (const h of set) h(message);
     },
+    respond(topic, responder) {
+      // A distinct wrapper per call, so a stale unsubscribe never removes a newer responder.
+      const r: BusResponder = (p) => responder(p);
+      responders.set(topic, r);
+      return () => {
+        if (responders.get(topic) === r) responders.delete(topic);
+      };
+    },
+    async request(topic, payload, timeoutMs) {
+      if (closed) throw new BusRequestError('closed', topic);
+      const r = responders.get(topic);
+      if (!r) throw new BusRequestError('no_responders', topic);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          (async () => r(payload))().catch((cause: unknown) => {
+            throw new BusRequestError('failed', topic, { cause });
+          }),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BusRequestError('timeout', topic)), timeoutMs))),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       closed = true;
       topics.clear();
+      responders.clear();
     },
   };
 }

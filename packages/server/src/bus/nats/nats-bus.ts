@@ -1,5 +1,5 @@
-import { connect, headers, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import type { Bus, BusHandler, BusMessage } from '../port.ts';
+import { connect, headers, RequestError, TimeoutError, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { BusRequestError, type Bus, type BusHandler, type BusMessage } from '../port.ts';
 import { subjectRoot, topicSubject } from './subjects.ts';
 
 /**
@@ -12,6 +12,9 @@ import { subjectRoot, topicSubject } from './subjects.ts';
 
 /** Header carrying `BusMessage.skipConnection`. */
 export const SKIP_HEADER = 'Tidings-Skip-Connection';
+
+/** Header of a reply whose responder failed (the body is empty). */
+export const FAILED_HEADER = 'Tidings-Failed';
 
 /** Options of {@link createNatsBus}. */
 export interface NatsBusOptions {
@@ -113,6 +116,40 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       } catch (err) {
         // At-most-once: a publish the client refuses (closing, oversized) is a lost message, not a crash.
         options.onStatus?.({ type: 'publishError', detail: String(err) });
+      }
+    },
+
+    respond(topic, responder) {
+      if (closed) return () => undefined;
+      const sub = nc.subscribe(topicSubject(root, topic), {
+        callback: (err, msg) => {
+          if (err !== null) return;
+          void (async () => responder(msg.data))().then(
+            (reply) => msg.respond(reply),
+            (cause: unknown) => {
+              const h = headers();
+              h.set(FAILED_HEADER, String(cause).slice(0, 200));
+              msg.respond(new Uint8Array(0), { headers: h });
+            },
+          );
+        },
+      });
+      return () => {
+        if (!closed) sub.unsubscribe();
+      };
+    },
+
+    async request(topic, payload, timeoutMs) {
+      if (closed) throw new BusRequestError('closed', topic);
+      try {
+        const reply = await nc.request(topicSubject(root, topic), payload, { timeout: timeoutMs });
+        if (reply.headers?.has(FAILED_HEADER)) throw new BusRequestError('failed', topic, { cause: reply.headers.get(FAILED_HEADER) });
+        return reply.data;
+      } catch (err) {
+        if (err instanceof BusRequestError) throw err;
+        if (err instanceof RequestError && err.isNoResponders()) throw new BusRequestError('no_responders', topic, { cause: err });
+        if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) throw new BusRequestError('timeout', topic, { cause: err });
+        throw new BusRequestError(closed || nc.isClosed() ? 'closed' : 'failed', topic, { cause: err });
       }
     },
 
