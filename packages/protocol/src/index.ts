@@ -11,6 +11,8 @@
  */
 export { frame, encodeFrame, decodeFrame } from './codec.ts';
 export type { FrameInit, FrameBody, DecodeResult, MessageInit } from './codec.ts';
+export { encodePullResultFrame } from './pull-encoder.ts';
+export type { MessageFields, PullResultFields } from './pull-encoder.ts';
 export { ERRORS, TidingsError, errorSpec, isErrorCode, isResumableClose, codeForClose } from './errors.ts';
 export type { ErrorCode, ErrorSpec } from './errors.ts';
 export { isValidId, privateConvId, parseConvId } from './ids.ts';

@@ -1,4 +1,4 @@
-import { encodeFrame, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
+import { encodeFrame, encodePullResultFrame, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
 import type { Store } from '../storage/port.ts';
@@ -6,7 +6,7 @@ import type { CommitQueue } from './commit-queue.ts';
 import { resolveMembership } from './conversations.ts';
 import { errorFrame } from './replies.ts';
 import type { Peer } from './session.ts';
-import { ackFrame, toWireMessage } from './wire.ts';
+import { ackFrame } from './wire.ts';
 import { createSendPath } from './send-path.ts';
 import type { SendGate } from './webhooks/send-gate.ts';
 import { readAccess } from './access.ts';
@@ -162,18 +162,13 @@ export function createMessaging(o: MessagingOptions) {
       n++;
     }
     const lastSeq = n > 0 ? rows[n - 1]!.seq : from - 1;
+    // The hand-specialised encoder: byte-equal to encodeFrame's, several times cheaper on the sync path's hottest frame.
     peer.write(
-      encodeFrame({
-        rid,
-        body: {
-          case: 'pullResult',
-          value: {
-            convId: req.convId,
-            messages: rows.slice(0, n).map(toWireMessage),
-            hasMore: lastSeq < Math.min(to, maxSeq),
-            maxSeq: BigInt(maxSeq),
-          },
-        },
+      encodePullResultFrame(rid, {
+        convId: req.convId,
+        messages: n === rows.length ? rows : rows.slice(0, n),
+        hasMore: lastSeq < Math.min(to, maxSeq),
+        maxSeq,
       }),
     );
   }
