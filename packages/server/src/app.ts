@@ -69,6 +69,8 @@ export interface NodeAdapters {
 
 /** Key of the development app, fixed so that nodes starting at once create it only once. */
 const DEV_APP_KEY = 'app_dev';
+/** Listen backlog (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 16_384;
 
 /**
  * Finds or creates the development app, so a newcomer can connect at once.
@@ -333,7 +335,8 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    // A deep accept queue: a reconnect storm's SYNs wait in the kernel instead of being dropped (and retried seconds later).
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;

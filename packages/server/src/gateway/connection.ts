@@ -8,6 +8,7 @@ import { errorFrame } from '../services/replies.ts';
 import type { Session } from '../services/session.ts';
 import { wsBinaryFrame } from './ws-frame.ts';
 import type { SecureChannel } from '../secure/channel.ts';
+import type { Pausable, TurnScheduler } from './turn-scheduler.ts';
 
 /** What a connection needs from the node. */
 export interface ConnectionDeps {
@@ -22,15 +23,17 @@ export interface ConnectionDeps {
   readonly channel?: SecureChannel;
   /** Message and request rate limits. */
   readonly limits?: AbuseLimits;
+  /** Bounds request work per event-loop turn across the node; frames run at once when absent. */
+  readonly scheduler?: TurnScheduler;
 }
 
 /**
  * One authenticated WebSocket. Reads frames in order and hands them to the
- * services; writes are coalesced per event-loop turn (the socket is corked on
+ * services through the node's turn scheduler (in arrival order); writes are coalesced per event-loop turn (the socket is corked on
  * the first write of a turn); a client that does not read is closed with a
  * resumable code instead of being buffered forever.
  */
-export class Connection {
+export class Connection implements Pausable {
   readonly session: Session;
   lastSeen: number;
   private readonly ws: WebSocket;
@@ -56,6 +59,7 @@ export class Connection {
     ws.on('pong', () => (this.lastSeen = this.deps.now()));
     ws.on('close', (code) => {
       this.closing = true;
+      this.deps.scheduler?.forget(this);
       this.log.debug({ code }, 'connection closed');
       this.deps.messaging.closed(this);
       this.deps.onClose(this);
@@ -138,7 +142,25 @@ export class Connection {
     for (const f of opened.frames) if (!this.closing) this.handleFrame(f);
   }
 
+  /** Stops reading the socket (the scheduler's queue is full). */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  /** Reads the socket again. */
+  resume(): void {
+    if (!this.closing) this.ws.resume();
+  }
+
   private handleFrame(data: Uint8Array): void {
+    const scheduler = this.deps.scheduler;
+    if (!scheduler) return this.handleFrameNow(data);
+    scheduler.run(() => {
+      if (!this.closing) this.handleFrameNow(data);
+    }, this);
+  }
+
+  private handleFrameNow(data: Uint8Array): void {
     const r = decodeFrame(data, this.deps.maxFrameBytes);
     if (!r.ok) return this.reject(r.code, r.message);
     this.dispatch(r.frame);

@@ -13,6 +13,7 @@ import { Connection } from './connection.ts';
 import type { SecureChannel } from '../secure/channel.ts';
 import type { ServerKey } from '../secure/server-key.ts';
 import { runSecureHandshake } from './secure-handshake.ts';
+import { createTurnScheduler } from './turn-scheduler.ts';
 
 /** Secure-session settings of the gateway. */
 export interface GatewaySecurity {
@@ -73,6 +74,8 @@ export function createGateway(o: GatewayOptions) {
       protocols.has(SECURE_SUBPROTOCOL) && secureMode !== 'off' ? SECURE_SUBPROTOCOL : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false,
   });
   const connections = new Set<Connection>();
+  // One FIFO for the frames of every connection: a storm of pulls cannot starve accepts and upgrades.
+  const scheduler = createTurnScheduler();
   let accepting = true;
 
   const refuse = (req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode): void => {
@@ -163,6 +166,7 @@ export function createGateway(o: GatewayOptions) {
       ...(o.onRejected ? { onRejected: o.onRejected } : {}),
       ...(channel ? { channel } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
+      scheduler,
     });
     connections.add(conn);
     o.onConnections?.(connections.size);
