@@ -34,9 +34,19 @@ export interface StormTrial extends Omit<StormGenResult, 'type'> {
   readonly noisy: boolean;
 }
 
-/** Starts a fresh server on the prepared data (or a ws baseline), lets every client reconnect at once, stops it. */
-export async function runStormTrial(root: string, target: 'tidings' | 'ws', shape: StormShape, prepared: PreparedStorm | undefined): Promise<StormTrial> {
-  const server: ServerHandle = target === 'tidings' ? await startTidings({ root, dataDir: prepared!.dataDir }) : await startWsBaseline(root);
+/**
+ * Starts a fresh server on the prepared data (or a ws baseline), lets every client reconnect at once, stops it.
+ * `serverNodeFlags` go to the Tidings server process (such as `--cpu-prof`).
+ */
+export async function runStormTrial(
+  root: string,
+  target: 'tidings' | 'ws',
+  shape: StormShape,
+  prepared: PreparedStorm | undefined,
+  serverNodeFlags: readonly string[] = [],
+): Promise<StormTrial> {
+  const server: ServerHandle =
+    target === 'tidings' ? await startTidings({ root, dataDir: prepared!.dataDir, nodeFlags: serverNodeFlags }) : await startWsBaseline(root);
   try {
     const args = [
       join(root, 'bench/load/storm-gen.ts'),

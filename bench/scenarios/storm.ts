@@ -5,10 +5,14 @@
 // each got exactly its messages, in order. Median of N trials on the same
 // prepared data (a fresh server process each), plus a plain `ws` server taking
 // the same connection storm (connect only: the physical baseline). Writes
-// bench/results/storm.json.
-import { rmSync } from 'node:fs';
+// bench/results/storm.json. `--profile` instead runs one Tidings trial under
+// `--cpu-prof` and prints where the server's CPU time went (nothing written).
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { topSelfTime } from '../lib/cpu-profile.ts';
 import { newMeta, writeResult } from '../lib/results-json.ts';
 import { median } from '../lib/stats.ts';
 import { prepareStorm, type StormShape } from '../load/storm-prep.ts';
@@ -80,7 +84,25 @@ export async function runStorm(o: StormOptions): Promise<StormData> {
   }
 }
 
-/** `npm run bench -- storm [--clients N] [--convs C] [--per-conv M] [--trials N] [--no-baseline] [--no-write]` */
+/** Prepares the backlog, runs one Tidings trial under `--cpu-prof`, returns the trial and the top self-time functions. */
+export async function profileStorm(o: StormOptions, top = 40): Promise<string> {
+  const prepared = await prepareStorm(ROOT, o);
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-prof-'));
+  try {
+    const t = await runStormTrial(ROOT, 'tidings', o, prepared, ['--cpu-prof', '--cpu-prof-dir', dir]);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the server wrote no .cpuprofile');
+    const kept = join(tmpdir(), `tidings-storm-${Date.now()}.cpuprofile`);
+    copyFileSync(join(dir, file), kept);
+    const rows = topSelfTime(kept, top).map((r) => `${r.ms.toFixed(0).padStart(7)} ms ${r.percent.toFixed(1).padStart(5)}%  ${r.fn}`);
+    return [`profiled ${describe(t)}`, `server self time under --cpu-prof (whole process life, start-up included; profile kept in ${kept}):`, ...rows].join('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(prepared.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run bench -- storm [--clients N] [--convs C] [--per-conv M] [--trials N] [--no-baseline] [--no-write] [--profile]` */
 export async function main(argv: readonly string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: [...argv],
@@ -91,6 +113,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       trials: { type: 'string' },
       'no-baseline': { type: 'boolean' },
       'no-write': { type: 'boolean' },
+      profile: { type: 'boolean' },
     },
   });
   const o: StormOptions = {
@@ -102,6 +125,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     baseline: !v['no-baseline'],
     log: (l) => console.log(l),
   };
+  if (v.profile) return void console.log(await profileStorm(o));
   const meta = newMeta(ROOT, 'storm', argv);
   console.log(`${meta.machine}\ncommit ${meta.commit}`);
   const started = Date.now();
