@@ -268,13 +268,18 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     },
   });
   const groups = createGroups({ store, sends: messaging.paths, now });
-  // Chatrooms live in memory on this node; defaults until an app sets its policy (PUT /v1/chatrooms/policy).
+  // Each chatroom lives in memory on its owner node (a fenced lease in storage; one node owns all of them when embedded).
+  // Defaults until an app sets its policy (PUT /v1/chatrooms/policy).
   const rooms = createRooms({
     log: log.child({ component: 'rooms' }),
     now,
     newMsgId: ((ids) => () => `r${ids()}`)(createMsgIdGenerator(config.nodeId)),
     maxContentBytes: config.maxContentBytes,
     policy: { windowSize: 1000, joinRecent: 50, ratePerSecond: 1000, burst: 1000 },
+    bus,
+    store: store.rooms,
+    self: online.self ?? `${nodeId}-${randomBytes(6).toString('hex')}`,
+    leaseTtlMs: config.roomLeaseMs,
   });
   messaging.bind({ groups, rooms });
   const router = createRouter(bus, (appKey, userId, isOnline) => {
@@ -373,6 +378,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
         await gateway.close('server.shutting_down');
         await new Promise<void>((r) => server.close(() => r()));
         affinity?.close();
+        await rooms.close();
         users.close();
         await online.close();
         await bus.close();

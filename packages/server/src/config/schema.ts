@@ -90,6 +90,8 @@ export interface Config {
   readonly presenceHeartbeatMs: number;
   /** A cluster node silent this long is removed, and its users no longer count as online, ms. */
   readonly presenceTtlMs: number;
+  /** Chatroom owner lease, ms: a dead owner node's rooms move to another node after about this long. */
+  readonly roomLeaseMs: number;
   /**
    * 1: each conversation's commits go to one owner node (over the bus), so
    * nodes do not take turns on its row locks; a performance measure only.
@@ -182,6 +184,7 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   natsPrefix: { kind: 'string', default: 'default', doc: 'Subject prefix isolating deployments on one NATS server.' },
   presenceHeartbeatMs: { kind: 'int', default: 5_000, min: 50, max: 600_000, doc: 'Cluster node heartbeat interval.' },
   presenceTtlMs: { kind: 'int', default: 20_000, min: 150, max: 3_600_000, doc: 'Silence after which a cluster node is removed.' },
+  roomLeaseMs: { kind: 'int', default: 3_000, min: 300, max: 600_000, doc: "Chatroom owner lease; renewed every third of it. A dead owner's rooms move after about this long." },
   commitAffinity: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: commit each conversation on one owner node (cluster mode); see docs/cluster.md.' },
   webhookConcurrency: { kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Webhook deliveries in flight per node.' },
   webhookPollMs: { kind: 'int', default: 500, min: 10, max: 60_000, doc: 'Webhook outbox poll interval.' },

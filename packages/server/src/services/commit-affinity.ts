@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
 import type { SendInput, SendOutcome } from '../storage/port.ts';
 import type { CommitCallback, CommitQueue } from './commit-queue.ts';
+import { decodeJson, encodeJson } from './bus-json.ts';
 
 /** Options of {@link createCommitAffinity}. */
 export interface CommitAffinityOptions {
@@ -39,18 +40,8 @@ const SUSPECT_MS = 10_000;
 const requestTopic = (node: string): string => `commit.${node}`;
 const replyTopic = (node: string): string => `commit-reply.${node}`;
 
-/** JSON with byte arrays as base64. The replacer reads the raw value: a Buffer's toJSON has already run on `x`. */
-const encode = (v: unknown): Uint8Array =>
-  new TextEncoder().encode(
-    JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
-      const raw = this[k];
-      return raw instanceof Uint8Array ? { $b: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') } : x;
-    }),
-  );
-const decode = <T>(bytes: Uint8Array): T =>
-  JSON.parse(new TextDecoder().decode(bytes), (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && '$b' in x && typeof (x as { $b: unknown }).$b === 'string' ? new Uint8Array(Buffer.from((x as { $b: string }).$b, 'base64')) : x,
-  ) as T;
+const encode = encodeJson;
+const decode = decodeJson;
 
 /** Rendezvous hashing: the owner of a key among `nodes`, stable while the set is. */
 export function ownerOf(key: string, nodes: readonly string[]): string | undefined {

@@ -33,16 +33,16 @@ const INFO = {
 type Params = { roomId: string };
 
 /**
- * Chatrooms: create, inspect, manage and destroy rooms of this node, and set
- * the app's overload policy. Rooms hold no durable state; members join over
- * the SDK. Signed by the app.
+ * Chatrooms: create, inspect, manage and destroy rooms (through whichever node
+ * owns each), and set the app's overload policy. Messages are not stored;
+ * members join over the SDK. Signed by the app.
  */
 export function chatroomRoutes(api: FastifyInstance, d: ApiDeps): void {
   const tags = ['chatrooms'];
   const rooms = d.rooms;
   if (!rooms) return;
-  const run = (reply: FastifyReply, appKey: string, roomId: string, op: string, args: Record<string, unknown>) => {
-    const r = rooms.run(appKey, { api: true, userId: SYSTEM_SENDER }, roomId, op, args);
+  const run = async (reply: FastifyReply, appKey: string, roomId: string, op: string, args: Record<string, unknown>) => {
+    const r = await rooms.run(appKey, { api: true, userId: SYSTEM_SENDER }, roomId, op, args);
     if (!r.ok) return sendError(reply, r.code, r.message);
     return r.value;
   };

@@ -1,6 +1,8 @@
 import type { StoredMessage } from '../../storage/port.ts';
-import { markerMessage } from '../markers.ts';
-import type { Peer } from '../session.ts';
+import { markerMessage, type MarkerReason } from '../markers.ts';
+
+/** The reason a marker entry names. */
+const reasonOf = (marker: RoomEntry): MarkerReason => (JSON.parse(new TextDecoder().decode(marker.content)) as { reason: MarkerReason }).reason;
 
 /** Fewest dedupe records a room keeps, whatever its window. */
 const DEDUPE_MIN = 10_000;
@@ -20,6 +22,13 @@ export interface RoomPolicy {
   readonly burst: number;
 }
 
+/** A joined connection as the owner knows it: who, and on which node run (the node that fans out to it). */
+export interface RoomMember {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly node: string;
+}
+
 /** One entry of the room's stream: a message, or a marker standing for `seq..coversTo`. */
 export type RoomEntry = StoredMessage & { readonly coversTo?: number };
 
@@ -37,11 +46,15 @@ interface AckInfo {
 }
 
 /**
- * The in-memory state of one chatroom on the node that owns it: the seq
- * counter, the recent window (a ring of entries), the dedupe records of that
- * window, members (connections), bans, mutes, attributes and the overload
- * bucket. Nothing is stored durably. Kept free of I/O (the service writes
- * frames), so the state can move behind another owner later.
+ * The in-memory state of one chatroom on the node that owns it (its
+ * sequencer): the seq counter, the recent window (a ring of entries), the
+ * dedupe records, members (connections on any node), bans, mutes,
+ * attributes and the overload bucket. Free of I/O: the service persists
+ * what must survive an owner change ({@link Room.durable}) and publishes
+ * entries. A room taken over from another owner starts above `seqBase`
+ * with one marker standing for seqs 1..seqBase (whatever the old owner
+ * handed out is unknowable here); a re-join or pull gets it trimmed to
+ * what the member misses.
  *
  * Overload: a token bucket per room. Every admitted message takes a token.
  * Low priority needs a whole token; normal may overdraw by one burst; high
@@ -56,7 +69,7 @@ export class Room {
   readonly convId: string;
   readonly policy: RoomPolicy;
   readonly admins: Set<string>;
-  readonly members = new Map<string, Peer>();
+  readonly members = new Map<string, RoomMember>();
   readonly banned = new Set<string>();
   readonly muted = new Map<string, number>();
   readonly attrs = new Map<string, string>();
@@ -74,7 +87,7 @@ export class Room {
   private tokens: number;
   private tokensAt: number;
 
-  constructor(appKey: string, roomId: string, policy: RoomPolicy, admins: readonly string[], now: number) {
+  constructor(appKey: string, roomId: string, policy: RoomPolicy, admins: readonly string[], now: number, seqBase = 0, createdAt = now) {
     this.appKey = appKey;
     this.roomId = roomId;
     this.convId = `r:${roomId}`;
@@ -83,7 +96,27 @@ export class Room {
     this.ring = new Array<RoomEntry | undefined>(Math.max(1, policy.windowSize));
     this.tokens = policy.burst;
     this.tokensAt = now;
-    this.createdAt = now;
+    this.createdAt = createdAt;
+    if (seqBase > 0) {
+      this.seq = seqBase;
+      this.append(markerMessage(this.convId, 1, seqBase, 'window', now));
+    }
+  }
+
+  /** Highest seq assigned (shed ones included): the owner never lets it pass its reservation. */
+  get assigned(): number {
+    return this.seq;
+  }
+
+  /** What must outlive this owner, as stored (attributes sealed by the store). */
+  durable(): { admins: string[]; banned: string[]; muted: Record<string, number>; policy: Record<string, number>; attrs: Record<string, string> } {
+    return {
+      admins: [...this.admins],
+      banned: [...this.banned],
+      muted: Object.fromEntries(this.muted),
+      policy: { ...this.policy },
+      attrs: Object.fromEntries(this.attrs),
+    };
   }
 
   /** Newest pushed seq. */
@@ -100,18 +133,27 @@ export class Room {
   }
 
   /** Adds a joined connection (idempotent). */
-  addMember(p: Peer): void {
-    if (this.members.has(p.session.connectionId)) return;
-    this.members.set(p.session.connectionId, p);
-    this.perUser.set(p.session.userId, (this.perUser.get(p.session.userId) ?? 0) + 1);
+  addMember(m: RoomMember): void {
+    if (this.members.has(m.connectionId)) return;
+    this.members.set(m.connectionId, m);
+    this.perUser.set(m.userId, (this.perUser.get(m.userId) ?? 0) + 1);
   }
 
   /** Removes a joined connection (idempotent). */
-  removeMember(p: Peer): void {
-    if (!this.members.delete(p.session.connectionId)) return;
-    const n = (this.perUser.get(p.session.userId) ?? 1) - 1;
-    if (n <= 0) this.perUser.delete(p.session.userId);
-    else this.perUser.set(p.session.userId, n);
+  removeMember(connectionId: string): void {
+    const m = this.members.get(connectionId);
+    if (!m) return;
+    this.members.delete(connectionId);
+    const n = (this.perUser.get(m.userId) ?? 1) - 1;
+    if (n <= 0) this.perUser.delete(m.userId);
+    else this.perUser.set(m.userId, n);
+  }
+
+  /** Removes every connection of a user; returns how many. */
+  removeUser(userId: string): number {
+    let n = 0;
+    for (const m of [...this.members.values()]) if (m.userId === userId && ++n) this.removeMember(m.connectionId);
+    return n;
   }
 
   /** The ack of an earlier send with this dedupe key, if still in the window. */
@@ -170,7 +212,9 @@ export class Room {
     if (afterSeq + 1 < oldest && afterSeq < this.emitted) out.push(markerMessage(this.convId, afterSeq + 1, Math.min(oldest - 1, this.emitted), 'window', now));
     for (let i = 0; i < this.count && out.length < limit; i++) {
       const e = this.at(i)!;
-      if ((e.coversTo ?? e.seq) > afterSeq) out.push(e);
+      if ((e.coversTo ?? e.seq) <= afterSeq) continue;
+      // A marker the member is already inside of stands only for what it misses (else the SDK would drop it as stale and ask again).
+      out.push(e.coversTo !== undefined && e.seq <= afterSeq ? markerMessage(this.convId, afterSeq + 1, e.coversTo, reasonOf(e), now) : e);
     }
     return out;
   }

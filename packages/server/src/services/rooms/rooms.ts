@@ -1,10 +1,17 @@
 import { encodeFrame, isValidId, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest } from '@tidings/protocol';
 import { MAX_ID_LENGTH } from '@tidings/protocol';
 import type { Logger } from '../../log/logger.ts';
+import { BusRequestError, type Bus } from '../../bus/port.ts';
+import type { RoomStore } from '../../storage/room-port.ts';
+import { decodeJson, encodeJson } from '../bus-json.ts';
 import { errorFrame } from '../replies.ts';
 import type { Peer } from '../session.ts';
 import { pushFrame, toWireMessage } from '../wire.ts';
-import { PRIORITY, Room, type RoomEntry, type RoomPolicy } from './room.ts';
+import { createLocalViews } from './local-view.ts';
+import { createOwnerOps, fail, type RoomOpResult, type SendResult } from './owner.ts';
+import { createPlacement, type Owned } from './placement.ts';
+import { PRIORITY, Room, type RoomEntry, type RoomMember, type RoomPolicy } from './room.ts';
+import { encodeEntry, ENTRY_KIND, ownerTopic, roomTopic, type EntryKind, type OwnerRequest } from './room-wire.ts';
 
 /** Options of {@link createRooms}. */
 export interface RoomsOptions {
@@ -16,212 +23,257 @@ export interface RoomsOptions {
   readonly policy: RoomPolicy;
   /** How long a run of shed seqs may wait for its marker, ms. */
   readonly markerDelayMs?: number;
+  /** Entries and requests between nodes. */
+  readonly bus: Bus;
+  /** Room rows and owner leases. */
+  readonly store: RoomStore;
+  /** This node run's id: the owner name in leases. */
+  readonly self: string;
+  /** Owner lease length, ms (default 3000): a dead owner's rooms move after about this long. */
+  readonly leaseTtlMs?: number;
+  /** Seqs an owner reserves ahead (default 100,000). */
+  readonly seqBlock?: number;
+  /** Wait for a remote owner's answer, ms (default 1000). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Who asks: a connection (SDK) or the app's backend (API, all rights). */
 export type RoomActor = { readonly peer: Peer } | { readonly api: true; readonly userId: string };
 
-/** The answer to a room operation. */
-export type RoomOpResult =
-  | { readonly ok: true; readonly value: Record<string, unknown>; readonly messages?: readonly RoomEntry[]; readonly maxSeq?: number }
-  | { readonly ok: false; readonly code: ErrorCode; readonly message?: string };
+export type { RoomOpResult } from './owner.ts';
+export { ROOM_TYPE_PREFIX } from './owner.ts';
 
-/** Prefix of notification entry types: `tidings.room.<what>`. */
-export const ROOM_TYPE_PREFIX = 'tidings.room.';
-const MAX_ATTRS = 100;
-const MAX_ATTR_BYTES = 1024;
-
-const fail = (code: ErrorCode, message?: string): RoomOpResult => ({ ok: false, code, ...(message ? { message } : {}) });
+type Answer<T> = { readonly r: T } | { readonly notOwner: true } | { readonly notFound: true };
+const NOT_FOUND = Symbol('not found');
+const UNAVAILABLE = Symbol('unavailable');
 
 /**
- * Chatrooms: join on enter, no offline storage. Each room lives in memory on
- * this node ({@link Room}); its members are the connections that joined.
- * A message gets the room's next seq and an ack, is kept in the recent window
- * and pushed to every member connection, encoded once (the gateway coalesces
- * writes per socket per tick and closes a slow consumer instead of holding
- * up the room). A reconnecting client re-joins with its last seq and gets
- * what it missed from the window, or a marker for what fell out of it.
+ * Chatrooms: join on enter, no offline storage. Each room has one owner node,
+ * its sequencer ({@link createPlacement}: a fenced lease in storage), which
+ * holds the {@link Room}: seq, recent window, dedupe, members, bans, mutes,
+ * attributes. Any node serves any member: sends, joins, pulls and management
+ * go to the owner (directly when it is this node, else over bus
+ * request/reply); the owner publishes each entry once on the room topic, and
+ * every node with members (this one included) writes the same encoded bytes
+ * to its member connections ({@link createLocalViews}). A reconnecting client
+ * re-joins with its last seq and gets what it missed from the window, or a
+ * marker for what fell out of it, or for what an owner that died handed out.
  */
 export function createRooms(o: RoomsOptions) {
-  const rooms = new Map<string, Room>();
   const policies = new Map<string, RoomPolicy>();
-  const joined = new Map<Peer, Set<Room>>();
   const markerDelay = o.markerDelayMs ?? 50;
-  const key = (appKey: string, roomId: string): string => `${appKey}\u0000${roomId}`;
+  const ttl = o.leaseTtlMs ?? 3000;
+  const timeout = o.requestTimeoutMs ?? 1000;
   const policyOf = (appKey: string): RoomPolicy => policies.get(appKey) ?? o.policy;
-
-  /** Pushes entries to every member connection, each frame encoded once. */
-  function fanOut(room: Room, entries: ReadonlyArray<RoomEntry | undefined>, skip?: string): void {
-    for (const e of entries) {
-      if (!e) continue;
-      const bytes = pushFrame(e);
-      // The sender's own connection has the ack instead (markers go to everyone).
-      if (skip === undefined || e.coversTo) for (const p of room.members.values()) p.write(bytes);
-      else for (const p of room.members.values()) if (p.session.connectionId !== skip) p.write(bytes);
-    }
-  }
-
   const flushTimers = new Map<Room, NodeJS.Timeout>();
-  function scheduleMarker(room: Room): void {
-    if (flushTimers.has(room)) return;
-    const t = setTimeout(() => {
-      flushTimers.delete(room);
-      fanOut(room, [room.flushShed(o.now())]);
-    }, markerDelay);
-    t.unref();
-    flushTimers.set(room, t);
+
+  function publish(x: Owned<Room>, e: RoomEntry | undefined, skip?: string, kind: EntryKind = ENTRY_KIND.entry, user = ''): void {
+    if (!e) return;
+    const payload = encodeEntry(kind, x.epoch, user, pushFrame(e));
+    o.bus.publish(skip === undefined ? { topic: roomTopic(x.room.appKey, x.room.roomId), payload } : { topic: roomTopic(x.room.appKey, x.room.roomId), payload, skipConnection: skip });
   }
 
-  function notify(room: Room, by: string, what: string, detail: Record<string, unknown>): number {
-    const now = o.now();
-    const { message, marker } = room.notify(now, (seq) => entry(room, seq, by, '~room', `${what}:${seq}`, ROOM_TYPE_PREFIX + what, new TextEncoder().encode(JSON.stringify({ by, ...detail })), now, 0));
-    fanOut(room, [marker, message]);
-    return message.seq;
-  }
-
-  function entry(room: Room, seq: number, senderId: string, senderDevice: string, clientMsgId: string, type: string, content: Uint8Array, ts: number, flags: number): RoomEntry {
-    return { appKey: room.appKey, convId: room.convId, seq, msgId: o.newMsgId(), senderId, senderDevice, clientMsgId, senderSeq: 0, type, content, ts, flags };
-  }
-
-  function leave(room: Room, peer: Peer): void {
-    room.removeMember(peer);
-    joined.get(peer)?.delete(room);
-  }
-
-  function removeUser(room: Room, userId: string): void {
-    for (const p of [...room.members.values()]) if (p.session.userId === userId) leave(room, p);
-  }
-
-  function destroy(room: Room): void {
-    for (const p of [...room.members.values()]) leave(room, p);
-    rooms.delete(key(room.appKey, room.roomId));
+  function stopTimer(room: Room): void {
     const t = flushTimers.get(room);
     if (t) clearTimeout(t);
     flushTimers.delete(room);
   }
 
+  const placement = createPlacement<Room>({
+    store: o.store,
+    self: o.self,
+    ttlMs: ttl,
+    block: o.seqBlock ?? 100_000,
+    now: o.now,
+    log: o.log,
+    build: (row, lease) => {
+      const room = new Room(row.appKey, row.roomId, { ...o.policy, ...(row.state.policy as Partial<RoomPolicy>) }, row.state.admins, o.now(), lease.seqBase, row.createdAt);
+      for (const u of row.state.banned) room.banned.add(u);
+      for (const [u, until] of Object.entries(row.state.muted)) room.muted.set(u, until);
+      for (const [k, v] of Object.entries(row.state.attrs)) room.attrs.set(k, v);
+      return room;
+    },
+    assigned: (room) => room.assigned,
+    // Members elsewhere learn of the takeover (and of the seqs nobody can vouch for) from its marker.
+    onAcquired: (x) => publish(x, x.room.recent(1)[0]),
+    onLost: (_a, _r, x) => stopTimer(x.room),
+  });
+
+  const ops = createOwnerOps({
+    store: o.store,
+    now: o.now,
+    newMsgId: o.newMsgId,
+    publish,
+    scheduleMarker(x) {
+      if (flushTimers.has(x.room)) return;
+      const t = setTimeout(() => {
+        flushTimers.delete(x.room);
+        if (placement.ownedRoom(x.room.appKey, x.room.roomId) === x && placement.usable(x, x.room.assigned)) publish(x, x.room.flushShed(o.now()));
+      }, markerDelay);
+      t.unref();
+      flushTimers.set(x.room, t);
+    },
+    destroyed(x) {
+      stopTimer(x.room);
+      placement.release(x.room.appKey, x.room.roomId);
+    },
+  });
+
+  const views = createLocalViews({
+    bus: o.bus,
+    onNewOwner: (appKey, roomId, peers) => {
+      const members = peers.map(memberOf);
+      void toOwner(appKey, roomId, { appKey, roomId, op: 'members', members }, (x) => ops.members(x, members)).catch(() => undefined);
+    },
+  });
+
+  const memberOf = (p: Peer): RoomMember => ({ connectionId: p.session.connectionId, userId: p.session.userId, node: o.self });
+
+  /** Runs `local` on the owner: here, or on the owner node through `req`. Retries through an owner change. */
+  async function toOwner<T>(appKey: string, roomId: string, req: OwnerRequest, local: (x: Owned<Room>) => T | Promise<T>): Promise<T | typeof NOT_FOUND | typeof UNAVAILABLE> {
+    // Long enough for a dead owner's lease to lapse and another node to take the room.
+    const deadline = o.now() + 2 * ttl + 2 * timeout;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        if (o.now() > deadline) return UNAVAILABLE;
+        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 250)));
+      }
+      let p;
+      try {
+        p = await placement.resolve(appKey, roomId);
+      } catch (err) {
+        o.log.warn({ err: String(err) }, 'room placement failed');
+        continue;
+      }
+      if (p.kind === 'none') return NOT_FOUND;
+      if (p.kind === 'self') {
+        if (placement.usable(p.owned, p.owned.room.assigned + 1)) return local(p.owned);
+        await placement.renewNow();
+        continue;
+      }
+      try {
+        const a = decodeJson<Answer<T>>(await o.bus.request(ownerTopic(p.node), encodeJson(req), timeout));
+        if ('r' in a) return a.r;
+        if ('notFound' in a) return NOT_FOUND;
+      } catch (err) {
+        if (!(err instanceof BusRequestError)) throw err;
+      }
+      placement.forget(appKey, roomId);
+    }
+  }
+
+  /** Requests from other nodes for the rooms this node owns. */
+  const offResponder = o.bus.respond(ownerTopic(o.self), async (payload): Promise<Uint8Array> => {
+    const req = decodeJson<OwnerRequest>(payload);
+    let x = placement.ownedRoom(req.appKey, req.roomId);
+    if (x && !placement.usable(x, x.room.assigned + 1)) {
+      await placement.renewNow();
+      x = placement.ownedRoom(req.appKey, req.roomId);
+      if (x && !placement.usable(x, x.room.assigned + 1)) x = undefined;
+    }
+    if (!x) return encodeJson({ notOwner: true });
+    const answer = (r: unknown): Uint8Array => encodeJson({ r });
+    switch (req.op) {
+      case 'send':
+        return answer(ops.send(x, req.member, req));
+      case 'join':
+        return answer(ops.join(x, req.member, req.afterSeq, req.resume));
+      case 'pull':
+        return answer(ops.pull(x, req.member, req.fromSeq, req.toSeq, req.limit));
+      case 'leave':
+        x.room.removeMember(req.connectionId);
+        return answer(true);
+      case 'members':
+        ops.members(x, req.members);
+        return answer(true);
+      case 'admin':
+        return answer(await ops.admin(x, req.name, req.userId, req.api, req.args));
+    }
+  });
+
   function send(peer: Peer, rid: number, req: SendRequest): void {
     const s = peer.session;
+    const roomId = req.convId.slice(2);
     const failSend = (code: ErrorCode, message?: string): void => peer.write(errorFrame(rid, code, { convId: req.convId, clientMsgId: req.clientMsgId, ...(message ? { message } : {}) }));
-    const room = rooms.get(key(s.appKey, req.convId.slice(2)));
-    if (!room) return failSend('conv.not_found');
-    if (!room.members.has(s.connectionId)) return failSend('send.not_member');
+    if (!views.has(s.appKey, roomId, peer)) {
+      // Rare: tell a destroyed or unknown room from one the connection is not in.
+      void placement.resolve(s.appKey, roomId).then(
+        (p) => failSend(p.kind === 'none' ? 'conv.not_found' : 'send.not_member'),
+        () => failSend('send.not_member'),
+      );
+      return;
+    }
     if (!req.clientMsgId || req.clientMsgId.length > MAX_ID_LENGTH) return failSend('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
     if (!req.type || req.type.length > 64) return failSend('protocol.invalid_request', 'type must be 1-64 characters');
     if (req.content.byteLength > o.maxContentBytes) return failSend('send.content_too_large');
-    const now = o.now();
-    if ((room.muted.get(s.userId) ?? 0) > now) return failSend('send.muted');
-    const r = room.admit({ senderId: s.userId, clientMsgId: req.clientMsgId }, req.priority, now, (seq) =>
-      entry(room, seq, s.userId, s.deviceId, req.clientMsgId, req.type, req.content, now, req.flags >>> 0),
-    );
-    const ack = (seq: number, msgId: string, ts: number, duplicate: boolean, shed: boolean): void =>
-      peer.write(encodeFrame({ rid, body: { case: 'sendAck', value: { convId: req.convId, clientMsgId: req.clientMsgId, senderSeq: req.senderSeq, msgId, seq: BigInt(seq), ts: BigInt(ts), duplicate, shed } } }));
-    if (r.kind === 'duplicate') return ack(r.seq, r.msgId, r.ts, true, r.shed);
-    if (r.kind === 'shed') {
-      ack(r.seq, '', now, false, true);
-      return scheduleMarker(room);
-    }
-    ack(r.message.seq, r.message.msgId, r.message.ts, false, false);
-    fanOut(room, [r.marker, r.message], s.connectionId);
+    const member = memberOf(peer);
+    const body = { deviceId: s.deviceId, clientMsgId: req.clientMsgId, type: req.type, content: req.content, priority: req.priority, flags: req.flags };
+    const ack = (r: SendResult | typeof NOT_FOUND | typeof UNAVAILABLE): void => {
+      if (r === NOT_FOUND) return failSend('conv.not_found');
+      if (r === UNAVAILABLE) return failSend('storage.unavailable', 'the room is moving to another node; retry');
+      if (!r.ok) return failSend(r.code, r.message);
+      peer.write(encodeFrame({ rid, body: { case: 'sendAck', value: { convId: req.convId, clientMsgId: req.clientMsgId, senderSeq: req.senderSeq, msgId: r.msgId, seq: BigInt(r.seq), ts: BigInt(r.ts), duplicate: r.duplicate, shed: r.shed } } }));
+    };
+    // The owner's own sends run synchronously, as on a single node.
+    const x = placement.ownedRoom(s.appKey, roomId);
+    if (x && placement.usable(x, x.room.assigned + 1)) return ack(ops.send(x, member, body));
+    void toOwner(s.appKey, roomId, { appKey: s.appKey, roomId, op: 'send', member, ...body }, (y) => ops.send(y, member, body)).then(ack, (err: unknown) => {
+      o.log.warn({ err: String(err) }, 'room send failed');
+      failSend('storage.unavailable');
+    });
   }
 
   function pull(peer: Peer, rid: number, req: PullRequest): void {
     const s = peer.session;
-    const room = rooms.get(key(s.appKey, req.convId.slice(2)));
-    if (!room) return peer.write(errorFrame(rid, 'conv.not_found', { convId: req.convId }));
-    if (!room.members.has(s.connectionId)) return peer.write(errorFrame(rid, 'auth.forbidden', { convId: req.convId }));
+    const roomId = req.convId.slice(2);
+    if (!views.has(s.appKey, roomId, peer)) return peer.write(errorFrame(rid, 'auth.forbidden', { convId: req.convId }));
     const from = Math.max(1, Number(req.fromSeq));
     const to = req.toSeq === 0n ? Number.MAX_SAFE_INTEGER : Number(req.toSeq);
-    const entries = room.since(from - 1, Math.min(req.limit || 200, 500), o.now()).filter((e) => e.seq <= to);
-    peer.write(encodeFrame({ rid, body: { case: 'pullResult', value: { convId: req.convId, messages: entries.map(toWireMessage), hasMore: false, maxSeq: BigInt(room.maxSeq) } } }));
+    const limit = Math.min(req.limit || 200, 500);
+    const member = memberOf(peer);
+    void toOwner(s.appKey, roomId, { appKey: s.appKey, roomId, op: 'pull', member, fromSeq: from, toSeq: to, limit }, (x) => ops.pull(x, member, from, to, limit)).then(
+      (r) => {
+        if (r === NOT_FOUND || r === UNAVAILABLE || !r.ok) return peer.write(errorFrame(rid, r === NOT_FOUND ? 'conv.not_found' : r === UNAVAILABLE ? 'storage.unavailable' : r.code, { convId: req.convId }));
+        peer.write(encodeFrame({ rid, body: { case: 'pullResult', value: { convId: req.convId, messages: (r.messages ?? []).map(toWireMessage), hasMore: false, maxSeq: BigInt(r.maxSeq ?? 0) } } }));
+      },
+      () => peer.write(errorFrame(rid, 'storage.unavailable', { convId: req.convId })),
+    );
   }
 
   /** Runs one operation; `actor` is a connection (SDK) or the API (all rights). */
-  function run(appKey: string, actor: RoomActor, roomId: string, op: string, a: Record<string, unknown>, afterSeq = 0): RoomOpResult {
+  async function run(appKey: string, actor: RoomActor, roomId: string, op: string, a: Record<string, unknown>, afterSeq = 0): Promise<RoomOpResult> {
     if (!isValidId(roomId)) return fail('conv.invalid_id');
     const userId = 'peer' in actor ? actor.peer.session.userId : actor.userId;
-    let room = rooms.get(key(appKey, roomId));
+    const settle = (r: RoomOpResult | typeof NOT_FOUND | typeof UNAVAILABLE): RoomOpResult =>
+      r === NOT_FOUND ? fail('conv.not_found') : r === UNAVAILABLE ? fail('storage.unavailable', 'the room is moving to another node; retry') : r;
     if (op === 'create') {
-      if (room) return fail('conv.exists');
       const admins = [...(Array.isArray(a.admins) ? (a.admins as unknown[]).filter((x): x is string => typeof x === 'string' && isValidId(x)) : []), ...('peer' in actor ? [userId] : [])];
-      room = new Room(appKey, roomId, policyOf(appKey), admins, o.now());
-      rooms.set(key(appKey, roomId), room);
-      return { ok: true, value: { roomId, seq: 0 } };
+      const state = { admins: [...new Set(admins)], banned: [], muted: {}, policy: { ...policyOf(appKey) }, attrs: {} };
+      const x = await placement.create({ appKey, roomId, createdAt: o.now(), state, owner: o.self, epoch: 1, leaseLive: true });
+      return x ? { ok: true, value: { roomId, seq: 0 } } : fail('conv.exists');
     }
-    if (!room) return fail('conv.not_found');
-    const isAdmin = !('peer' in actor) || room.admins.has(userId);
-    const admin = (): RoomOpResult | undefined => (isAdmin ? undefined : fail('auth.forbidden', 'room admins only'));
-    const target = typeof a.userId === 'string' && isValidId(a.userId) ? a.userId : undefined;
-    switch (op) {
-      case 'join': {
-        if (!('peer' in actor)) return fail('protocol.invalid_request', 'connections join rooms');
-        if (room.banned.has(userId)) return fail('room.banned');
-        room.addMember(actor.peer);
-        let set = joined.get(actor.peer);
-        if (!set) joined.set(actor.peer, (set = new Set()));
-        set.add(room);
-        // A re-join (after_seq > 0, or resume) catches up from the window, with a marker for what fell out of it.
-        const messages = afterSeq > 0 || a.resume === true ? room.since(afterSeq, room.policy.windowSize, o.now()) : room.recent(room.policy.joinRecent);
-        return { ok: true, value: { roomId, memberCount: room.userCount(), attrs: Object.fromEntries(room.attrs) }, messages, maxSeq: room.maxSeq };
-      }
-      case 'leave':
-        if ('peer' in actor) leave(room, actor.peer);
-        return { ok: true, value: { roomId } };
-      case 'info':
-        return { ok: true, value: { roomId, memberCount: room.userCount(), connections: room.members.size, maxSeq: room.maxSeq, attrs: Object.fromEntries(room.attrs), createdAt: room.createdAt, policy: room.policy } };
-      case 'kick':
-      case 'ban':
-      case 'unban': {
-        const denied = admin();
-        if (denied) return denied;
-        if (!target) return fail('protocol.invalid_request', 'userId must be a user id');
-        if (op === 'unban') {
-          room.banned.delete(target);
-          return { ok: true, value: { roomId, seq: 0 } };
-        }
-        if (op === 'ban') room.banned.add(target);
-        const seq = notify(room, userId, op === 'ban' ? 'banned' : 'kicked', { userId: target });
-        removeUser(room, target);
-        return { ok: true, value: { roomId, seq } };
-      }
-      case 'mute': {
-        const denied = admin();
-        if (denied) return denied;
-        const until = Number(a.until ?? 0);
-        if (!target || !Number.isSafeInteger(until) || until < 0) return fail('protocol.invalid_request', 'userId and until (ms, 0 unmutes) required');
-        if (until > 0) room.muted.set(target, until);
-        else room.muted.delete(target);
-        return { ok: true, value: { roomId, seq: notify(room, userId, until > 0 ? 'muted' : 'unmuted', { userId: target, until }) } };
-      }
-      case 'set_attrs': {
-        const denied = admin();
-        if (denied) return denied;
-        const attrs = a.attrs;
-        if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) return fail('protocol.invalid_request', 'attrs must be an object of strings');
-        const entries = Object.entries(attrs as Record<string, unknown>);
-        if (!entries.every(([k, v]) => k.length > 0 && k.length <= 128 && typeof v === 'string' && v.length <= MAX_ATTR_BYTES)) return fail('protocol.invalid_request', 'attribute keys are 1-128 characters, values strings of at most 1 KiB');
-        const after = new Set([...room.attrs.keys(), ...entries.map(([k]) => k)]);
-        if (after.size > MAX_ATTRS) return fail('protocol.invalid_request', `at most ${MAX_ATTRS} attributes`);
-        for (const [k, v] of entries) room.attrs.set(k, v as string);
-        return { ok: true, value: { roomId, seq: notify(room, userId, 'attrs_set', { attrs }) } };
-      }
-      case 'delete_attrs': {
-        const denied = admin();
-        if (denied) return denied;
-        const keys = Array.isArray(a.keys) ? (a.keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
-        const gone = keys.filter((k) => room.attrs.delete(k));
-        return { ok: true, value: { roomId, seq: gone.length ? notify(room, userId, 'attrs_deleted', { keys: gone }) : 0 } };
-      }
-      case 'destroy': {
-        const denied = admin();
-        if (denied) return denied;
-        const seq = notify(room, userId, 'destroyed', {});
-        destroy(room);
-        return { ok: true, value: { roomId, seq } };
-      }
-      default:
-        return fail('protocol.invalid_request', `unknown room op ${op}`);
+    if (op === 'join') {
+      if (!('peer' in actor)) return fail('protocol.invalid_request', 'connections join rooms');
+      const peer = actor.peer;
+      const member = memberOf(peer);
+      const resume = a.resume === true;
+      // Subscribed before the owner answers: nothing published after the answer can be missed.
+      views.attach(appKey, roomId, peer);
+      const r = settle(await toOwner(appKey, roomId, { appKey, roomId, op: 'join', member, afterSeq, resume }, (x) => ops.join(x, member, afterSeq, resume)));
+      if (!r.ok) views.detach(appKey, roomId, peer);
+      return r;
     }
+    if (op === 'leave') {
+      if ('peer' in actor) {
+        views.detach(appKey, roomId, actor.peer);
+        const connectionId = actor.peer.session.connectionId;
+        const r = await toOwner(appKey, roomId, { appKey, roomId, op: 'leave', connectionId }, (x) => x.room.removeMember(connectionId));
+        if (r === NOT_FOUND) return fail('conv.not_found');
+      }
+      return { ok: true, value: { roomId } };
+    }
+    const api = !('peer' in actor);
+    return settle(await toOwner(appKey, roomId, { appKey, roomId, op: 'admin', name: op, userId, api, args: a }, (x) => ops.admin(x, op, userId, api, a)));
   }
 
   function request(peer: Peer, rid: number, req: ConvRequest): void {
@@ -232,31 +284,59 @@ export function createRooms(o: RoomsOptions) {
       return peer.write(errorFrame(rid, 'protocol.invalid_request', { convId: req.convId, message: 'args must be a JSON object' }));
     }
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return peer.write(errorFrame(rid, 'protocol.invalid_request', { message: 'args must be a JSON object' }));
-    const r = run(peer.session.appKey, { peer }, req.convId.slice(2), req.op, args, Number(req.afterSeq));
-    if (!r.ok) return peer.write(errorFrame(rid, r.code, { convId: req.convId, ...(r.message ? { message: r.message } : {}) }));
-    peer.write(encodeFrame({ rid, body: { case: 'convResult', value: { convId: req.convId, result: JSON.stringify(r.value), messages: (r.messages ?? []).map(toWireMessage), maxSeq: BigInt(r.maxSeq ?? 0) } } }));
+    const s = peer.session;
+    const roomId = req.convId.slice(2);
+    void run(s.appKey, { peer }, roomId, req.op, args, Number(req.afterSeq)).then(
+      (r) => {
+        if (!r.ok) return peer.write(errorFrame(rid, r.code, { convId: req.convId, ...(r.message ? { message: r.message } : {}) }));
+        peer.write(encodeFrame({ rid, body: { case: 'convResult', value: { convId: req.convId, result: JSON.stringify(r.value), messages: (r.messages ?? []).map(toWireMessage), maxSeq: BigInt(r.maxSeq ?? 0) } } }));
+        // What was published while the join was answered follows the answer.
+        if (req.op === 'join') views.joined(s.appKey, roomId, peer, r.epoch ?? 0);
+      },
+      (err: unknown) => {
+        o.log.warn({ err: String(err) }, 'room request failed');
+        peer.write(errorFrame(rid, 'storage.unavailable', { convId: req.convId }));
+      },
+    );
   }
+
+  placement.start();
 
   return {
     send,
     pull,
     request,
     run,
-    /** The connection closed: it leaves every room it joined. */
+    /** The connection closed: it leaves every room it joined (the owners are told, best effort). */
     closed(peer: Peer): void {
-      for (const room of joined.get(peer) ?? []) room.removeMember(peer);
-      joined.delete(peer);
+      for (const { appKey, roomId } of views.closed(peer)) {
+        const connectionId = peer.session.connectionId;
+        const x = placement.ownedRoom(appKey, roomId);
+        if (x) x.room.removeMember(connectionId);
+        else void toOwner(appKey, roomId, { appKey, roomId, op: 'leave', connectionId }, (y) => y.room.removeMember(connectionId)).catch(() => undefined);
+      }
     },
-    /** Sets an app's policy for rooms created from now on. */
+    /** Sets an app's policy for rooms created from now on (through this node). */
     setPolicy(appKey: string, p: Partial<RoomPolicy>): RoomPolicy {
       const next = { ...policyOf(appKey), ...p };
       policies.set(appKey, next);
       return next;
     },
     policyOf,
-    /** Rooms held on this node (metrics, tests). */
+    /** Rooms this node owns (metrics, tests). */
     get size(): number {
-      return rooms.size;
+      return placement.ownedCount;
+    },
+    /** Rooms with members on this node (metrics, tests). */
+    get viewed(): number {
+      return views.size;
+    },
+    /** Stops answering for rooms and ends this node's leases, so other nodes take them at once. */
+    async close(): Promise<void> {
+      offResponder();
+      for (const t of flushTimers.values()) clearTimeout(t);
+      flushTimers.clear();
+      await placement.close();
     },
   };
 }
