@@ -37,7 +37,10 @@ function ungcm(key: Uint8Array | KeyObject, nonce: Uint8Array, aad: Uint8Array, 
   const d = createDecipheriv('aes-256-gcm', key, nonce);
   d.setAAD(aad);
   d.setAuthTag(data.subarray(data.length - TAG));
-  return Buffer.concat([d.update(data.subarray(0, data.length - TAG)), d.final()]);
+  const out = d.update(data.subarray(0, data.length - TAG));
+  // GCM is a stream mode: final() only checks the tag and yields no bytes, so no concat is needed.
+  const rest = d.final();
+  return rest.length === 0 ? out : Buffer.concat([out, rest]);
 }
 
 const wrapAad = (appKey: string, keyId: number): Uint8Array => Buffer.from(`tidings-dek\0${appKey}\0${keyId}`);
@@ -90,9 +93,8 @@ export function sealContent(dataKey: KeyObject, keyId: number, appKey: string, c
 /** The key id a sealed blob was made with; undefined when it is not sealed. */
 export function sealedKeyId(sealed: Uint8Array): number | undefined {
   if (sealed.length < HEADER + TAG) return undefined;
-  const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  if (!b.subarray(0, MAGIC).equals(SEALED_MAGIC)) return undefined;
-  return b.readUInt32BE(MAGIC);
+  for (let i = 0; i < MAGIC; i++) if (sealed[i] !== SEALED_MAGIC[i]) return undefined;
+  return sealed[MAGIC]! * 0x1000000 + ((sealed[MAGIC + 1]! << 16) | (sealed[MAGIC + 2]! << 8) | sealed[MAGIC + 3]!);
 }
 
 /** Opens sealed content; throws on any tampering or a wrong binding. */

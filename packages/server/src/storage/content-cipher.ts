@@ -20,6 +20,8 @@ export interface ContentCipher {
   ensure(appKeys: Iterable<string>): Promise<void>;
   seal(appKey: string, convId: string, seq: number, plain: Uint8Array): Uint8Array;
   open(message: StoredMessage): StoredMessage;
+  /** The plain content of message (appKey, convId, seq) as stored (`open` without copying the message). */
+  openContent(appKey: string, convId: string, seq: number, stored: Uint8Array): Uint8Array;
   /** A user's profile with every non-empty field sealed (bound to app, user and field), as text. */
   sealProfile(appKey: string, userId: string, p: UserProfile): UserProfile;
   /** The user record with its profile fields opened. */
@@ -84,13 +86,17 @@ export function createContentCipher(masterKey: Uint8Array | undefined, table: Ke
       return sealContent(k.keys.get(k.active)!, k.active, appKey, convId, seq, plain);
     },
     open(m) {
-      if (!masterKey) return m;
-      const keyId = sealedKeyId(m.content);
+      const content = this.openContent(m.appKey, m.convId, m.seq, m.content);
+      return content === m.content ? m : { ...m, content };
+    },
+    openContent(appKey, convId, seq, stored) {
+      if (!masterKey) return stored;
+      const keyId = sealedKeyId(stored);
       // Empty (recalled) content and rows written before encryption was on are stored as is.
-      if (keyId === undefined) return m;
-      const key = keysOf(m.appKey).keys.get(keyId);
-      if (!key) throw new Error(`app ${m.appKey} has no data key ${keyId}`);
-      return { ...m, content: openContent(key, m.appKey, m.convId, m.seq, m.content) };
+      if (keyId === undefined) return stored;
+      const key = keysOf(appKey).keys.get(keyId);
+      if (!key) throw new Error(`app ${appKey} has no data key ${keyId}`);
+      return openContent(key, appKey, convId, seq, stored);
     },
     sealProfile(appKey, userId, p) {
       if (!masterKey) return p;

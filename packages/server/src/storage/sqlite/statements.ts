@@ -10,6 +10,9 @@ import { MESSAGE_FLAG_RECALLED } from '../port.ts';
 const MESSAGE_COLUMNS =
   'app_key, conv_id, seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
 
+/** What a range read selects: the message columns but the two it filters on. */
+export const RANGE_COLUMNS = 'seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
+
 /** The prepared statements of one store. */
 export type Statements = ReturnType<typeof prepareStatements>;
 
@@ -54,8 +57,9 @@ export function prepareStatements(db: DatabaseSync) {
        ON CONFLICT DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version`,
     ),
 
+    // App and conversation are the caller's: not read back per row.
     readRange: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
+      `SELECT ${RANGE_COLUMNS} FROM messages
        WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
     ),
     changesSince: p(

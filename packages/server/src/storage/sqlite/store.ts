@@ -22,14 +22,16 @@ import type {
   SendInput,
   SendOutcome,
   Store,
+  StoredMessage,
   UserProfile,
   UserRecord,
   WebhookConfig,
   WebhookEnqueue,
 } from '../port.ts';
 import { commitBatch } from './commit.ts';
+import { createDeliveredWriter } from './delivered.ts';
 import { migrate } from './schema.ts';
-import { prepareStatements, toApp, toMessage, toUser } from './statements.ts';
+import { prepareStatements, toApp, toUser } from './statements.ts';
 import { createContentCipher } from '../content-cipher.ts';
 import { createSqliteRooms } from './rooms.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
@@ -74,6 +76,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const s = prepareStatements(db);
   const g = prepareGroupStatements(db);
   const w = prepareWebhookStatements(db);
+  const delivered = createDeliveredWriter(db, s);
   let closed = false;
   let claims = 0;
   const listKeys = db.prepare('SELECT key_id, wrapped FROM data_keys WHERE app_key = ? ORDER BY key_id');
@@ -155,7 +158,25 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
-      return use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map((r) => cipher.open(toMessage(r))));
+      return use(() =>
+        s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map((r): StoredMessage => {
+          const seq = r.seq as number;
+          return {
+            appKey,
+            convId,
+            seq,
+            msgId: r.msg_id as string,
+            senderId: r.sender_id as string,
+            senderDevice: r.sender_device as string,
+            clientMsgId: r.client_msg_id as string,
+            senderSeq: r.sender_seq as number,
+            type: r.type as string,
+            content: cipher.openContent(appKey, convId, seq, r.content as Uint8Array),
+            ts: r.ts as number,
+            flags: r.flags as number,
+          };
+        }),
+      );
     },
 
     maxSeq: (appKey: string, convId: string) =>
@@ -173,13 +194,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         })),
       ),
 
-    setDelivered: (appKey: string, userId: string, deviceId: string, convId: string, seq: number) =>
-      use(() => {
-        s.raiseDelivered.run(appKey, userId, deviceId, convId, seq);
-      }),
+    setDelivered: async (appKey: string, userId: string, deviceId: string, convId: string, seq: number) => {
+      await use(() => delivered.raise(appKey, userId, deviceId, convId, seq));
+    },
 
     getDelivered: (appKey: string, userId: string, deviceId: string, convId: string) =>
       use(() => {
+        delivered.flush();
         const row = s.getDelivered.get(appKey, userId, deviceId, convId);
         return row === undefined ? 0 : (row.seq as number);
       }),
@@ -289,6 +310,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     close: async () => {
       if (closed) return;
       closed = true;
+      delivered.flush();
       db.close();
     },
   };
