@@ -6,35 +6,9 @@ import { newNonce, signRequest } from '@tidings/server-sdk';
 import { check, createFaultProxy, createRecorder, formatCounters, type Recorder } from '@tidings/testkit';
 import { testNode } from './helpers/node.ts';
 import { waitFor } from './helpers/conv-load.ts';
+import { checkRoom } from './helpers/room-check.ts';
 
 const SEED = Number(process.env.TIDINGS_FAULT_SEED ?? Date.now() % 100_000);
-
-/**
- * The chatroom promise, checked over every device's surfaced stream: seqs
- * strictly increase with no gap that is not covered by a marker and no
- * overlap (so nothing twice), and wherever two devices hold a real message
- * at the same seq it is the same message (no divergence).
- */
-function checkRoom(streams: ReadonlyMap<string, readonly Message[]>, endSeq: number): string[] {
-  const problems: string[] = [];
-  const bySeq = new Map<number, string>();
-  for (const [device, list] of streams) {
-    let next = list[0]?.seq ?? 1;
-    const ids = new Set<string>();
-    for (const m of list) {
-      if (m.seq !== next) problems.push(`${device}: seq ${m.seq} after ${next - 1} (${m.seq < next ? 'overlap' : 'silent gap'})`);
-      if (ids.has(m.msgId)) problems.push(`${device}: ${m.msgId} twice`);
-      ids.add(m.msgId);
-      next = (m.coversTo ?? m.seq) + 1;
-      if (m.coversTo) continue;
-      const other = bySeq.get(m.seq);
-      if (other !== undefined && other !== m.msgId) problems.push(`${device}: seq ${m.seq} is ${m.msgId}, elsewhere ${other}`);
-      bySeq.set(m.seq, m.msgId);
-    }
-    if (next - 1 !== endSeq) problems.push(`${device}: ends at ${next - 1}, room at ${endSeq}`);
-  }
-  return problems;
-}
 
 test(`chatrooms fault - 16 members through a proxy that cuts and stalls, small window, overload: no duplicate, no divergence, every gap filled or marked (seed ${SEED})`, async () => {
   const node = await testNode();

@@ -63,8 +63,8 @@ export interface RoomStore {
   createRoom(record: RoomRecord, owner: string, ttlMs: number, block: number): Promise<RoomLease | undefined>;
   getRoom(appKey: string, roomId: string): Promise<RoomRow | undefined>;
   /**
-   * Takes the room for `owner` when its lease has expired (or is already
-   * `owner`'s): epoch + 1, seqBase = the old high-water mark, seqHw = seqBase
+   * Takes the room for `owner` when its lease has expired (whoever held it):
+   * epoch + 1, seqBase = the old high-water mark, seqHw = seqBase
    * + `block`. Undefined when another owner's lease is live or the room is gone.
    */
   claimRoom(appKey: string, roomId: string, owner: string, ttlMs: number, block: number): Promise<RoomLease | undefined>;

@@ -58,6 +58,8 @@ export async function startCluster(o: ClusterOptions) {
   return {
     nodes,
     schema,
+    /** The NATS subject prefix of this cluster (a test may watch the bus with its own connection). */
+    prefix,
     /** The development app (one for the whole cluster). */
     get devApp() {
       return nodes[0]!.devApp;

@@ -1,6 +1,9 @@
 import type { Bus } from '../../bus/port.ts';
 import type { Peer } from '../session.ts';
-import { decodeEntry, ENTRY_KIND, roomTopic } from './room-wire.ts';
+import { decodeEntry, ENTRY_KIND, roomTopic, type EntryAck } from './room-wire.ts';
+
+/** Message acks a node keeps per room it has members in (as many as an owner keeps dedupe records at least). */
+const ACKS_KEPT = 10_000;
 
 /** One room as this node sees it: its member connections here and the newest owner epoch it has heard of. */
 interface View {
@@ -10,6 +13,8 @@ interface View {
   readonly pending: Map<string, Uint8Array[]>;
   epoch: number;
   off: () => void;
+  /** The newest message entries fanned out here, by sender and clientMsgId: a new owner taking the room from here answers their resends. */
+  readonly acks: Map<string, EntryAck>;
 }
 
 /** Options of {@link createLocalViews}. */
@@ -57,6 +62,10 @@ export function createLocalViews(o: LocalViewsOptions) {
       if (q) q.push(e.frame);
       else p.write(e.frame);
     }
+    if (e.clientMsgId !== '') {
+      view.acks.set(`${e.user}\u0000${e.clientMsgId}`, { senderId: e.user, clientMsgId: e.clientMsgId, seq: e.seq, msgId: e.msgId, ts: e.ts });
+      if (view.acks.size > ACKS_KEPT) view.acks.delete(view.acks.keys().next().value as string);
+    }
     if (e.kind === ENTRY_KIND.kicked) for (const p of [...view.members.values()]) if (p.session.userId === e.user) drop(view, p);
     if (e.kind === ENTRY_KIND.destroyed) for (const p of [...view.members.values()]) drop(view, p);
   }
@@ -70,7 +79,7 @@ export function createLocalViews(o: LocalViewsOptions) {
       const key = keyOf(appKey, roomId);
       let view = views.get(key);
       if (!view) {
-        const v: View = { key, members: new Map(), pending: new Map(), epoch: 0, off: () => undefined };
+        const v: View = { key, members: new Map(), pending: new Map(), epoch: 0, off: () => undefined, acks: new Map() };
         v.off = o.bus.subscribe(roomTopic(appKey, roomId), (m) => deliver(v, appKey, roomId, m.payload, m.skipConnection));
         views.set(key, (view = v));
       }
@@ -108,6 +117,10 @@ export function createLocalViews(o: LocalViewsOptions) {
       });
       byPeer.delete(peer);
       return left;
+    },
+    /** Acks of the message entries fanned out here, oldest first (empty when this node has no members in the room). */
+    acksOf(appKey: string, roomId: string): Iterable<EntryAck> {
+      return views.get(keyOf(appKey, roomId))?.acks.values() ?? [];
     },
     /** Rooms with members on this node (metrics, tests). */
     get size(): number {

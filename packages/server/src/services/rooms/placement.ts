@@ -48,6 +48,7 @@ export interface PlacementOptions<R> {
 export function createPlacement<R>(o: PlacementOptions<R>) {
   const owned = new Map<string, Owned<R>>();
   const remote = new Map<string, string>();
+  const looking = new Map<string, Promise<Placement<R>>>();
   const key = (appKey: string, roomId: string): string => `${appKey}\u0000${roomId}`;
   // Renewal reads the clock before asking, so the local lease always ends no later than the stored one.
   const margin = Math.min(500, o.ttlMs / 4);
@@ -91,6 +92,30 @@ export function createPlacement<R>(o: PlacementOptions<R>) {
     }
   }
 
+  async function lookUp(appKey: string, roomId: string): Promise<Placement<R>> {
+    const k = key(appKey, roomId);
+    const row = await o.store.getRoom(appKey, roomId);
+    if (!row) return { kind: 'none' };
+    if (row.leaseLive && row.owner !== o.self) {
+      remote.set(k, row.owner);
+      return { kind: 'remote', node: row.owner };
+    }
+    const t = o.now();
+    const lease = await o.store.claimRoom(appKey, roomId, o.self, o.ttlMs, o.block);
+    if (!lease) {
+      // Another node claimed it first.
+      const again = await o.store.getRoom(appKey, roomId);
+      if (!again) return { kind: 'none' };
+      remote.set(k, again.owner);
+      return { kind: 'remote', node: again.owner };
+    }
+    if (owned.has(k)) return { kind: 'self', owned: owned.get(k)! };
+    o.log.info({ appKey, roomId, epoch: lease.epoch, seqBase: lease.seqBase }, 'took over room');
+    const x = take(row, lease, t);
+    o.onAcquired(x);
+    return { kind: 'self', owned: x };
+  }
+
   return {
     /** Creates a room owned here; undefined when it exists. */
     async create(row: RoomRow): Promise<Owned<R> | undefined> {
@@ -100,32 +125,19 @@ export function createPlacement<R>(o: PlacementOptions<R>) {
     },
 
     /** Finds the room's owner: here, another node, or no such room. Claims a room whose lease lapsed. */
-    async resolve(appKey: string, roomId: string): Promise<Placement<R>> {
+    resolve(appKey: string, roomId: string): Promise<Placement<R>> {
       const k = key(appKey, roomId);
       const mine = owned.get(k);
-      if (mine) return { kind: 'self', owned: mine };
+      if (mine) return Promise.resolve({ kind: 'self', owned: mine });
       const cached = remote.get(k);
-      if (cached) return { kind: 'remote', node: cached };
-      const row = await o.store.getRoom(appKey, roomId);
-      if (!row) return { kind: 'none' };
-      if (row.leaseLive && row.owner !== o.self) {
-        remote.set(k, row.owner);
-        return { kind: 'remote', node: row.owner };
+      if (cached) return Promise.resolve({ kind: 'remote', node: cached });
+      // One look-up (and claim) per room at a time: two claims by this node would be two epochs.
+      let p = looking.get(k);
+      if (!p) {
+        p = lookUp(appKey, roomId).finally(() => looking.delete(k));
+        looking.set(k, p);
       }
-      const t = o.now();
-      const lease = await o.store.claimRoom(appKey, roomId, o.self, o.ttlMs, o.block);
-      if (!lease) {
-        // Another node claimed it first.
-        const again = await o.store.getRoom(appKey, roomId);
-        if (!again) return { kind: 'none' };
-        remote.set(k, again.owner);
-        return { kind: 'remote', node: again.owner };
-      }
-      if (owned.has(k)) return { kind: 'self', owned: owned.get(k)! };
-      o.log.info({ appKey, roomId, epoch: lease.epoch, seqBase: lease.seqBase }, 'took over room');
-      const x = take(row, lease, t);
-      o.onAcquired(x);
-      return { kind: 'self', owned: x };
+      return p;
     },
 
     /** The remote owner did not answer as one: ask storage again next time. */

@@ -17,28 +17,67 @@ export const ownerTopic = (node: string): string => `rooms.${node}`;
 export const ENTRY_KIND = { entry: 0, kicked: 1, destroyed: 2 } as const;
 export type EntryKind = (typeof ENTRY_KIND)[keyof typeof ENTRY_KIND];
 
-const VERSION = 1;
+const VERSION = 2;
 
-/** One published entry: the header, then the frame. */
-export function encodeEntry(kind: EntryKind, epoch: number, user: string, frame: Uint8Array): Uint8Array {
-  const u = new TextEncoder().encode(user);
-  const out = new Uint8Array(8 + u.length + frame.length);
+/** What a node remembers of a message entry it fanned out, so it can answer a resend if it takes the room over. */
+export interface EntryAck {
+  readonly senderId: string;
+  readonly clientMsgId: string;
+  readonly seq: number;
+  readonly msgId: string;
+  readonly ts: number;
+}
+
+/** The header of a published entry. `user` is the sender (a message) or the user concerned (a kick). */
+export interface EntryHeader {
+  readonly kind: EntryKind;
+  readonly epoch: number;
+  readonly seq: number;
+  readonly ts: number;
+  readonly user: string;
+  readonly clientMsgId: string;
+  readonly msgId: string;
+}
+
+const texts = new TextEncoder();
+const fromText = new TextDecoder();
+
+/** One published entry: [version][kind][epoch u32][seq f64][ts f64], three u16-prefixed strings, then the frame. */
+export function encodeEntry(h: EntryHeader, frame: Uint8Array): Uint8Array {
+  const parts = [texts.encode(h.user), texts.encode(h.clientMsgId), texts.encode(h.msgId)];
+  const head = 22 + parts.reduce((n, x) => n + 2 + x.length, 0);
+  const out = new Uint8Array(head + frame.length);
   const dv = new DataView(out.buffer);
   out[0] = VERSION;
-  out[1] = kind;
-  dv.setUint32(2, epoch);
-  dv.setUint16(6, u.length);
-  out.set(u, 8);
-  out.set(frame, 8 + u.length);
+  out[1] = h.kind;
+  dv.setUint32(2, h.epoch);
+  dv.setFloat64(6, h.seq);
+  dv.setFloat64(14, h.ts);
+  let at = 22;
+  for (const x of parts) {
+    dv.setUint16(at, x.length);
+    out.set(x, at + 2);
+    at += 2 + x.length;
+  }
+  out.set(frame, head);
   return out;
 }
 
 /** The header and frame of {@link encodeEntry} (the frame is a view, not a copy); undefined for a foreign payload. */
-export function decodeEntry(p: Uint8Array): { kind: EntryKind; epoch: number; user: string; frame: Uint8Array } | undefined {
-  if (p.length < 8 || p[0] !== VERSION) return undefined;
+export function decodeEntry(p: Uint8Array): (EntryHeader & { readonly frame: Uint8Array }) | undefined {
+  if (p.length < 28 || p[0] !== VERSION) return undefined;
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const n = dv.getUint16(6);
-  return { kind: p[1] as EntryKind, epoch: dv.getUint32(2), user: new TextDecoder().decode(p.subarray(8, 8 + n)), frame: p.subarray(8 + n) };
+  let at = 22;
+  const text = (): string => {
+    const n = dv.getUint16(at);
+    const t = fromText.decode(p.subarray(at + 2, at + 2 + n));
+    at += 2 + n;
+    return t;
+  };
+  const user = text();
+  const clientMsgId = text();
+  const msgId = text();
+  return { kind: p[1] as EntryKind, epoch: dv.getUint32(2), seq: dv.getFloat64(6), ts: dv.getFloat64(14), user, clientMsgId, msgId, frame: p.subarray(at) };
 }
 
 /** A request to a room's owner. */

@@ -161,6 +161,11 @@ export class Room {
     return this.acks.get(`${senderId}\u0000${clientMsgId}`);
   }
 
+  /** Records the ack of a message an earlier owner published (taken over from a member node's view). */
+  seedAck(a: { senderId: string; clientMsgId: string; seq: number; msgId: string; ts: number }): void {
+    this.remember(a, { seq: a.seq, msgId: a.msgId, ts: a.ts, shed: false });
+  }
+
   /** Admits (or sheds) one message at `now`; `build` makes the entry once its seq is known. */
   admit(key: { senderId: string; clientMsgId: string }, priority: number, now: number, build: (seq: number) => RoomEntry): RoomAdmit {
     const seen = this.findAck(key.senderId, key.clientMsgId);

@@ -66,10 +66,14 @@ export function createRooms(o: RoomsOptions) {
   const timeout = o.requestTimeoutMs ?? 1000;
   const policyOf = (appKey: string): RoomPolicy => policies.get(appKey) ?? o.policy;
   const flushTimers = new Map<Room, NodeJS.Timeout>();
+  /** The tail of each connection's forwarded sends. */
+  const sending = new Map<Peer, Promise<void>>();
 
-  function publish(x: Owned<Room>, e: RoomEntry | undefined, skip?: string, kind: EntryKind = ENTRY_KIND.entry, user = ''): void {
+  function publish(x: Owned<Room>, e: RoomEntry | undefined, skip?: string, kind: EntryKind = ENTRY_KIND.entry, user = e?.senderId ?? ''): void {
     if (!e) return;
-    const payload = encodeEntry(kind, x.epoch, user, pushFrame(e));
+    // Markers and notifications carry no dedupe key: only members' messages can be resent.
+    const clientMsgId = e.coversTo !== undefined || e.senderDevice === '~room' ? '' : e.clientMsgId;
+    const payload = encodeEntry({ kind, epoch: x.epoch, seq: e.seq, ts: e.ts, user, clientMsgId, msgId: e.msgId }, pushFrame(e));
     o.bus.publish(skip === undefined ? { topic: roomTopic(x.room.appKey, x.room.roomId), payload } : { topic: roomTopic(x.room.appKey, x.room.roomId), payload, skipConnection: skip });
   }
 
@@ -91,6 +95,8 @@ export function createRooms(o: RoomsOptions) {
       for (const u of row.state.banned) room.banned.add(u);
       for (const [u, until] of Object.entries(row.state.muted)) room.muted.set(u, until);
       for (const [k, v] of Object.entries(row.state.attrs)) room.attrs.set(k, v);
+      // A resend of a message the old owner published is answered with its ack, if this node fanned it out.
+      for (const ack of views.acksOf(row.appKey, row.roomId)) room.seedAck(ack);
       return room;
     },
     assigned: (room) => room.assigned,
@@ -214,12 +220,20 @@ export function createRooms(o: RoomsOptions) {
       if (!r.ok) return failSend(r.code, r.message);
       peer.write(encodeFrame({ rid, body: { case: 'sendAck', value: { convId: req.convId, clientMsgId: req.clientMsgId, senderSeq: req.senderSeq, msgId: r.msgId, seq: BigInt(r.seq), ts: BigInt(r.ts), duplicate: r.duplicate, shed: r.shed } } }));
     };
-    // The owner's own sends run synchronously, as on a single node.
+    // The owner's own sends run synchronously, as on a single node (unless earlier ones of this connection still wait).
     const x = placement.ownedRoom(s.appKey, roomId);
-    if (x && placement.usable(x, x.room.assigned + 1)) return ack(ops.send(x, member, body));
-    void toOwner(s.appKey, roomId, { appKey: s.appKey, roomId, op: 'send', member, ...body }, (y) => ops.send(y, member, body)).then(ack, (err: unknown) => {
-      o.log.warn({ err: String(err) }, 'room send failed');
-      failSend('storage.unavailable');
+    if (x && !sending.has(peer) && placement.usable(x, x.room.assigned + 1)) return ack(ops.send(x, member, body));
+    // A connection's sends reach the owner one after another, so that retries through an owner change keep its order.
+    const prev = sending.get(peer) ?? Promise.resolve();
+    const next = prev
+      .then(() => toOwner(s.appKey, roomId, { appKey: s.appKey, roomId, op: 'send', member, ...body }, (y) => ops.send(y, member, body)))
+      .then(ack, (err: unknown) => {
+        o.log.warn({ err: String(err) }, 'room send failed');
+        failSend('storage.unavailable');
+      });
+    sending.set(peer, next);
+    void next.then(() => {
+      if (sending.get(peer) === next) sending.delete(peer);
     });
   }
 

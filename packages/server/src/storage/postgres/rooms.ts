@@ -36,7 +36,7 @@ export function createPostgresRooms(
     async claimRoom(appKey, roomId, owner, ttlMs, block) {
       const { rows } = await query(
         `UPDATE rooms SET owner = $3, epoch = epoch + 1, lease_until = ${NOW} + $4, seq_hw = seq_hw + $5
-         WHERE app_key = $1 AND room_id = $2 AND (lease_until <= ${NOW} OR owner = $3) RETURNING epoch, seq_hw`,
+         WHERE app_key = $1 AND room_id = $2 AND lease_until <= ${NOW} RETURNING epoch, seq_hw`,
         [appKey, roomId, owner, ttlMs, block],
       );
       const r = rows[0] as { epoch: string | number; seq_hw: string | number } | undefined;

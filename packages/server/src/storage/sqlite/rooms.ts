@@ -23,7 +23,7 @@ export function createSqliteRooms(
   const get = db.prepare('SELECT * FROM rooms WHERE app_key = ? AND room_id = ?');
   const claim = db.prepare(
     `UPDATE rooms SET owner = ?, epoch = epoch + 1, lease_until = ?, seq_hw = seq_hw + ?
-     WHERE app_key = ? AND room_id = ? AND (lease_until <= ? OR owner = ?) RETURNING epoch, seq_hw`,
+     WHERE app_key = ? AND room_id = ? AND lease_until <= ? RETURNING epoch, seq_hw`,
   );
   const renew = db.prepare(
     'UPDATE rooms SET lease_until = ?, seq_hw = max(seq_hw, ?) WHERE app_key = ? AND room_id = ? AND owner = ? AND epoch = ?',
@@ -51,7 +51,7 @@ export function createSqliteRooms(
     claimRoom: (appKey, roomId, owner, ttlMs, block) =>
       use((): RoomLease | undefined => {
         const t = now();
-        const r = claim.get(owner, t + ttlMs, block, appKey, roomId, t, owner);
+        const r = claim.get(owner, t + ttlMs, block, appKey, roomId, t);
         if (r === undefined) return undefined;
         const seqHw = Number(r.seq_hw);
         return { owner, epoch: Number(r.epoch), seqBase: seqHw - block, seqHw };
