@@ -67,14 +67,8 @@ test('at rest - no plaintext in the SQLite database or its WAL; without the righ
   await wrong.close();
 });
 
-test('at rest - no plaintext in PostgreSQL table files or WAL', async () => {
-  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2, masterKey });
-  const marker = `plain-${randomBytes(8).toString('hex')}`;
-  try {
-    await writeMarked(store, uid('app'), marker, 50);
-  } finally {
-    await store.close();
-  }
+/** The schema's table files and the newest WAL segments (after a checkpoint) that hold `marker`. */
+async function postgresFilesWith(marker: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
@@ -93,10 +87,21 @@ test('at rest - no plaintext in PostgreSQL table files or WAL', async () => {
       .map((f) => join(walDir, f))
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
       .slice(0, 3);
-    assert.deepEqual(filesContain([...tableFiles, ...wal], marker), [], 'plaintext found in PostgreSQL files');
+    return filesContain([...tableFiles, ...wal], marker);
   } finally {
     await client.end();
   }
+}
+
+test('at rest - no plaintext in PostgreSQL table files or WAL', async () => {
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2, masterKey });
+  const marker = `plain-${randomBytes(8).toString('hex')}`;
+  try {
+    await writeMarked(store, uid('app'), marker, 50);
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(await postgresFilesWith(marker), [], 'plaintext found in PostgreSQL files');
 });
 
 async function rotationCase(store: Store, rawKeyIds: (appKey: string) => Promise<number[]>): Promise<void> {
@@ -161,4 +166,50 @@ test('at rest - user profiles are sealed too: no plaintext in the SQLite files, 
   const raw = await createSqliteStore({ path });
   assert.match((await raw.getUser(appKey, 'ann'))!.name, /^tds1:/);
   await raw.close();
+});
+
+/** Creates a room whose attribute names and values carry `marker`, changes them, and reads them back through the port. */
+async function writeRoomAttrs(store: Store, marker: string): Promise<{ appKey: string; roomId: string }> {
+  const appKey = uid('app');
+  const roomId = uid('room');
+  const state = { admins: ['host'], banned: [], muted: {}, policy: { windowSize: 10 }, attrs: { [`k-${marker}`]: `v-${marker}` } };
+  const lease = await store.rooms.createRoom({ appKey, roomId, createdAt: 1, state }, 'n1', 60_000, 100);
+  assert.equal(lease?.epoch, 1);
+  const next = { ...state, attrs: { topic: `topic ${marker}`, [`k-${marker}`]: 'x' } };
+  assert.equal(await store.rooms.saveRoomState(appKey, roomId, 1, next), true);
+  assert.deepEqual((await store.rooms.getRoom(appKey, roomId))?.state.attrs, next.attrs);
+  return { appKey, roomId };
+}
+
+test('at rest - chatroom attributes are sealed (names and values): no plaintext in the SQLite files; without the master key they do not open', async () => {
+  const path = join(dir, 'rooms.db');
+  const store = await createSqliteStore({ path, masterKey });
+  const marker = `attr-${randomBytes(8).toString('hex')}`;
+  const { appKey, roomId } = await writeRoomAttrs(store, marker);
+  const files = [path, `${path}-wal`].filter((p) => statSync(p, { throwIfNoEntry: false }));
+  assert.deepEqual(filesContain(files, marker), [], 'room attribute plaintext found in SQLite files');
+  await store.close();
+  const raw = await createSqliteStore({ path });
+  await assert.rejects(raw.rooms.getRoom(appKey, roomId), /sealed/);
+  await raw.close();
+});
+
+test('at rest - chatroom attributes are sealed: no plaintext in PostgreSQL table files or WAL, the column holds ciphertext', async () => {
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 2, masterKey });
+  const marker = `attr-${randomBytes(8).toString('hex')}`;
+  let room: { appKey: string; roomId: string };
+  try {
+    room = await writeRoomAttrs(store, marker);
+  } finally {
+    await store.close();
+  }
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT attrs FROM ${schema}.rooms WHERE app_key = $1 AND room_id = $2`, [room.appKey, room.roomId]);
+    assert.match(rows[0].attrs as string, /^tds1:/);
+  } finally {
+    await client.end();
+  }
+  assert.deepEqual(await postgresFilesWith(marker), [], 'room attribute plaintext found in PostgreSQL files');
 });
