@@ -7,7 +7,7 @@
 // the same connection storm (connect only: the physical baseline). Writes
 // bench/results/storm.json. `--profile` instead runs one Tidings trial under
 // `--cpu-prof` and prints where the server's CPU time went (nothing written).
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +90,10 @@ export async function profileStorm(o: StormOptions, top = 40): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-prof-'));
   try {
     const t = await runStormTrial(ROOT, 'tidings', o, prepared, ['--cpu-prof', '--cpu-prof-dir', dir]);
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    // One profile per thread (the content opener's worker writes its own): the main thread's is the largest.
+    const file = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort((x, y) => statSync(join(dir, y)).size - statSync(join(dir, x)).size)[0];
     if (!file) throw new Error('the server wrote no .cpuprofile');
     const kept = join(tmpdir(), `tidings-storm-${Date.now()}.cpuprofile`);
     copyFileSync(join(dir, file), kept);

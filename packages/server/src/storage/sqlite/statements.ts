@@ -13,12 +13,16 @@ const MESSAGE_COLUMNS =
 /** What a range read selects: the message columns but the two it filters on. */
 export const RANGE_COLUMNS = 'seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
 
+/** A readRange row (the statement returns arrays). */
+export type RangeRow = [seq: number, msgId: string, senderId: string, senderDevice: string, clientMsgId: string, senderSeq: number, type: string, content: Uint8Array, ts: number, flags: number];
+
 /** The prepared statements of one store. */
 export type Statements = ReturnType<typeof prepareStatements>;
 
 /** Prepares every statement of the store on `db`. */
 export function prepareStatements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
+  const arrays = (st: StatementSync): StatementSync => (st.setReturnArrays(true), st);
   return {
     begin: p('BEGIN IMMEDIATE'),
     commit: p('COMMIT'),
@@ -58,9 +62,11 @@ export function prepareStatements(db: DatabaseSync) {
     ),
 
     // App and conversation are the caller's: not read back per row.
-    readRange: p(
-      `SELECT ${RANGE_COLUMNS} FROM messages
+    readRange: arrays(
+      p(
+        `SELECT ${RANGE_COLUMNS} FROM messages
        WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
+      ),
     ),
     changesSince: p(
       `SELECT conv_id, max_seq, version FROM user_changes

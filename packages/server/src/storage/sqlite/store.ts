@@ -31,7 +31,7 @@ import type {
 import { commitBatch } from './commit.ts';
 import { createDeliveredWriter } from './delivered.ts';
 import { migrate } from './schema.ts';
-import { prepareStatements, toApp, toUser } from './statements.ts';
+import { prepareStatements, toApp, toUser, type RangeRow } from './statements.ts';
 import { createContentCipher } from '../content-cipher.ts';
 import { createSqliteRooms } from './rooms.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
@@ -158,23 +158,23 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
-      return use(() =>
-        s.readRange.all(appKey, convId, fromSeq, toSeq, limit).map((r): StoredMessage => {
-          const seq = r.seq as number;
-          return {
-            appKey,
-            convId,
-            seq,
-            msgId: r.msg_id as string,
-            senderId: r.sender_id as string,
-            senderDevice: r.sender_device as string,
-            clientMsgId: r.client_msg_id as string,
-            senderSeq: r.sender_seq as number,
-            type: r.type as string,
-            content: cipher.openContent(appKey, convId, seq, r.content as Uint8Array),
-            ts: r.ts as number,
-            flags: r.flags as number,
-          };
+      // Rows come as arrays in RANGE_COLUMNS order (cheaper than an object per row).
+      const rows = (await use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit))) as unknown as RangeRow[];
+      const contents = await cipher.openMany(appKey, convId, rows.map((r) => ({ seq: r[0], content: r[7] })));
+      return rows.map(
+        (r, i): StoredMessage => ({
+          appKey,
+          convId,
+          seq: r[0],
+          msgId: r[1],
+          senderId: r[2],
+          senderDevice: r[3],
+          clientMsgId: r[4],
+          senderSeq: r[5],
+          type: r[6],
+          content: contents[i]!,
+          ts: r[8],
+          flags: r[9],
         }),
       );
     },
@@ -312,6 +312,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       closed = true;
       delivered.flush();
       db.close();
+      await cipher.close();
     },
   };
 }
