@@ -40,6 +40,8 @@ interface Step {
   readonly nodeCpuMs: number;
   /** Every postgres and nats-server process on the machine (shared services: other work on them counts too). */
   readonly servicesCpuMs: number;
+  /** The postgres processes alone (backends, WAL writer, checkpointer), part of servicesCpuMs. */
+  readonly postgresCpuMs: number;
   /** 1-minute load average at the end of the window: other work on the machine. */
   readonly load: number;
 }
@@ -62,6 +64,7 @@ function cpuOfCommands(names: ReadonlySet<string>): number {
   return ms;
 }
 const SERVICES = new Set(['postgres', 'nats-server']);
+const POSTGRES = new Set(['postgres']);
 
 interface Nodes {
   readonly pids: number[];
@@ -136,16 +139,18 @@ async function runStep(s: Setup, rate: number, o: { pairs: number; warmupMs: num
     let cpu1 = 0;
     let svc0 = 0;
     let svc1 = 0;
+    let pg0 = 0;
+    let pg1 = 0;
     let load = 0;
     let result: GenResult | undefined;
     readJsonLines<GenEvent>(gen.stdout!, (e) => {
-      if (e.type === 'window-start') [cpu0, svc0] = [cpu(), cpuOfCommands(SERVICES)];
-      else if (e.type === 'window-end') [cpu1, svc1, load] = [cpu(), cpuOfCommands(SERVICES), loadavg()[0]!];
+      if (e.type === 'window-start') [cpu0, svc0, pg0] = [cpu(), cpuOfCommands(SERVICES), cpuOfCommands(POSTGRES)];
+      else if (e.type === 'window-end') [cpu1, svc1, pg1, load] = [cpu(), cpuOfCommands(SERVICES), cpuOfCommands(POSTGRES), loadavg()[0]!];
       else if (e.type === 'result') result = e;
     });
     const code = await new Promise<number | null>((resolve) => gen.once('exit', resolve));
     if (code !== 0 || !result) throw new Error(`generator failed (exit ${code}): ${stderr()}`);
-    return { setup: s, rate, gen: result, nodeCpuMs: cpu1 - cpu0, servicesCpuMs: svc1 - svc0, load };
+    return { setup: s, rate, gen: result, nodeCpuMs: cpu1 - cpu0, servicesCpuMs: svc1 - svc0, postgresCpuMs: pg1 - pg0, load };
   } finally {
     await nodes.stop();
   }
@@ -175,6 +180,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     `${st.gen.e2e.p50.toFixed(1)} / ${st.gen.e2e.p99.toFixed(1)}`,
     per1k(st.nodeCpuMs, st.gen.window.sent),
     per1k(st.nodeCpuMs + st.servicesCpuMs, st.gen.window.sent),
+    st.setup.cluster ? per1k(st.postgresCpuMs, st.gen.window.sent) : '-',
     st.load.toFixed(1),
     sustained(st) ? 'yes' : 'no',
   ]);
@@ -186,10 +192,10 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
     '',
     `1:1 messaging, ${o.pairs} pairs (${o.pairs * 2} sockets), open-loop generator at fixed offered rates, ${o.durationMs / 1000} s measured per step, a fresh server (and a fresh PostgreSQL schema) per step.`,
     'With 2 or 3 nodes sender i connects to node i mod n, so every message crosses NATS from one node to another. With conversation affinity (`commitAffinity=1`, off by default) each conversation commits on one owner node and the others send it its commits over NATS.',
-    'Node CPU: utime+stime of the Tidings processes. Node+services: plus every postgres and nats-server process (shared services: other work on them counts too). Load: 1-minute load average at the end of the step (other work on the machine).',
+    'Node CPU: utime+stime of the Tidings processes. Node+services: plus every postgres and nats-server process (shared services: other work on them counts too); postgres: those named postgres alone (backends, WAL writer, checkpointer). Load: 1-minute load average at the end of the step (other work on the machine).',
     'Sustained: >= 99% delivered in the window, no errors, end-to-end p99 < 250 ms.',
     '',
-    markdownTable(['setup', 'offered/s', 'delivered/s', 'ack p50 / p99 ms', 'e2e p50 / p99 ms', 'node CPU-ms/1k', 'node+services CPU-ms/1k', 'load', 'sustained'], rows),
+    markdownTable(['setup', 'offered/s', 'delivered/s', 'ack p50 / p99 ms', 'e2e p50 / p99 ms', 'node CPU-ms/1k', 'node+services CPU-ms/1k', 'postgres CPU-ms/1k', 'load', 'sustained'], rows),
     '',
     'Highest sustained offered rate: ' + names.map((n) => `${n}: ${best.get(n) ?? 'none'}`).join('; ') + '.',
     '',
@@ -204,7 +210,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
   ].join('\n');
 }
 
-/** Command-line entry: `npm run bench -- cluster [--no-write] [--rates a,b,c] [--duration-ms N]`. */
+/** Command-line entry: `npm run bench -- cluster [--no-write] [--rates a,b,c] [--duration-ms N] [--setups "name;name"] [--no-write-path]`. */
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
@@ -213,6 +219,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       rates: { type: 'string', default: '2000,5000,10000,20000' },
       'duration-ms': { type: 'string', default: '5000' },
       pairs: { type: 'string', default: '50' },
+      // Only the setups whose names are listed (e.g. "cluster, 1 node"), and the write-path micro-benchmarks skipped.
+      setups: { type: 'string' },
+      'no-write-path': { type: 'boolean' },
     },
   });
   await adminQuery('SELECT 1');
@@ -225,9 +234,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const meta = { command, date: new Date().toISOString(), machine, commit: gitCommit(ROOT) };
   console.log(`${machine}\ncommit ${meta.commit}`);
   const started = Date.now();
-  const pgLines = writePath('packages/server/src/storage/postgres/commit.bench.ts', ['3']);
+  const pgLines = values['no-write-path'] ? [] : writePath('packages/server/src/storage/postgres/commit.bench.ts', ['3']);
   console.log(pgLines.join('\n'));
-  const sqliteLines = writePath('packages/server/src/storage/sqlite/commit.bench.ts', []);
+  const sqliteLines = values['no-write-path'] ? [] : writePath('packages/server/src/storage/sqlite/commit.bench.ts', []);
   console.log(sqliteLines.join('\n'));
   const setups: Setup[] = [
     { name: 'embedded (SQLite)', nodes: 1, cluster: false },
@@ -237,14 +246,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     { name: 'cluster, 2 nodes, affinity', nodes: 2, cluster: true, affinity: true },
     { name: 'cluster, 3 nodes, affinity', nodes: 3, cluster: true, affinity: true },
   ];
+  const only = values.setups?.split(';').map((n) => n.trim());
   const steps: Step[] = [];
-  for (const s of setups) {
+  for (const s of setups.filter((x) => only === undefined || only.includes(x.name))) {
     for (const rate of rates) {
       const st = await runStep(s, rate, o);
       steps.push(st);
       const g = st.gen;
       console.log(
-        `${s.name} @ ${rate}/s: delivered ${Math.round(g.achievedRate)}/s, e2e p50 ${g.e2e.p50.toFixed(1)} p99 ${g.e2e.p99.toFixed(1)} ms, node ${per1k(st.nodeCpuMs, g.window.sent)} / +services ${per1k(st.nodeCpuMs + st.servicesCpuMs, g.window.sent)} CPU-ms/1k, load ${st.load.toFixed(1)}, errors ${g.errors}${g.firstError ? ` (${g.firstError})` : ''}`,
+        `${s.name} @ ${rate}/s: delivered ${Math.round(g.achievedRate)}/s, e2e p50 ${g.e2e.p50.toFixed(1)} p99 ${g.e2e.p99.toFixed(1)} ms, node ${per1k(st.nodeCpuMs, g.window.sent)} / +services ${per1k(st.nodeCpuMs + st.servicesCpuMs, g.window.sent)} / postgres ${per1k(st.postgresCpuMs, g.window.sent)} CPU-ms/1k, load ${st.load.toFixed(1)}, errors ${g.errors}${g.firstError ? ` (${g.firstError})` : ''}`,
       );
       // Past saturation the next rate only says the same, slower.
       if (!sustained(st)) break;
