@@ -7,6 +7,7 @@ import type { Messaging } from '../services/messaging.ts';
 import { errorFrame } from '../services/replies.ts';
 import type { Session } from '../services/session.ts';
 import { wsBinaryFrame } from './ws-frame.ts';
+import { flushAtTurnEnd, type TurnWriter } from './turn-writes.ts';
 import type { SecureChannel } from '../secure/channel.ts';
 import type { Pausable, TurnScheduler } from './turn-scheduler.ts';
 
@@ -29,21 +30,22 @@ export interface ConnectionDeps {
 
 /**
  * One authenticated WebSocket. Reads frames in order and hands them to the
- * services through the node's turn scheduler (in arrival order); writes are coalesced per event-loop turn (the socket is corked on
- * the first write of a turn); a client that does not read is closed with a
- * resumable code instead of being buffered forever.
+ * services through the node's turn scheduler (in arrival order); writes are coalesced per event-loop turn (held
+ * here, then one socket write per connection per turn, see turn-writes.ts); a client that does not read is closed
+ * with a resumable code instead of being buffered forever.
  */
-export class Connection implements Pausable {
+export class Connection implements Pausable, TurnWriter {
   readonly session: Session;
   lastSeen: number;
   private readonly ws: WebSocket;
   private readonly raw: Socket;
   private readonly deps: ConnectionDeps;
   private readonly log: Logger;
-  private corked = false;
+  /** On this turn's flush list (see turn-writes.ts). */
+  private inTurn = false;
   private closing = false;
   private readonly channel: SecureChannel | undefined;
-  /** Secure sessions: frames written this event-loop turn, sealed together into one record. */
+  /** Frames written this event-loop turn: WebSocket-framed (plaintext), or to be sealed together into one record. */
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
@@ -67,38 +69,49 @@ export class Connection implements Pausable {
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
   }
 
-  /** Writes one encoded frame; closes the connection if the client is not reading. */
+  /**
+   * Writes one encoded frame; closes the connection if the client is not reading.
+   * Frames are held until the end of the turn ({@link flushAtTurnEnd}), then
+   * written to the socket at once: plaintext frames framed once per shared
+   * frame, sealed ones together into one record.
+   */
   write(bytes: Uint8Array): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount + this.raw.writableLength + this.pendingBytes > this.deps.sendBufferBytes) {
       this.close('conn.slow_consumer');
       return;
     }
-    if (this.channel) {
-      // One record per turn: the AEAD's fixed cost is paid once for every frame of the turn.
-      this.pending.push(bytes);
-      this.pendingBytes += bytes.length;
-      if (!this.corked) {
-        this.corked = true;
-        process.nextTick(() => this.flushSealed());
-      }
-      return;
+    // Plaintext: framed once per shared frame (a fan-out's push is the same bytes for every recipient, and no
+    // compression is negotiated), so the socket gets exactly what ws.send would write, without re-framing.
+    const frame = this.channel ? bytes : wsBinaryFrame(bytes);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (!this.inTurn) {
+      this.inTurn = true;
+      flushAtTurnEnd(this);
     }
-    if (!this.corked) {
-      this.corked = true;
-      this.raw.cork();
-      process.nextTick(() => {
-        this.corked = false;
+  }
+
+  /** Writes the frames of this turn (see {@link TurnWriter}). */
+  flushTurn(): void {
+    this.inTurn = false;
+    if (this.pending.length === 0) return;
+    if (this.channel) return this.flushSealed();
+    const frames = this.pending;
+    this.pendingBytes = 0;
+    if (this.ws.readyState === WebSocket.OPEN) {
+      if (frames.length === 1) this.raw.write(frames[0]!);
+      else {
+        this.raw.cork();
+        for (const f of frames) this.raw.write(f);
         this.raw.uncork();
-      });
+      }
     }
-    // Framed once per shared frame and written straight to the socket: what ws.send would write
-    // (no compression is negotiated), without re-framing the same push for every recipient.
-    this.raw.write(wsBinaryFrame(bytes));
+    frames.length = 0;
   }
 
   private flushSealed(): void {
-    this.corked = false;
+    this.inTurn = false;
     if (this.pending.length === 0) return;
     const frames = this.pending;
     this.pending = [];
@@ -122,10 +135,14 @@ export class Connection implements Pausable {
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN) {
       const announce = errorFrame(0, code, message ? { message } : {});
+      // After the frames of this turn, in order; the turn's flush then finds nothing left.
       if (this.channel) {
         this.pending.push(announce);
         this.flushSealed();
-      } else this.ws.send(announce);
+      } else {
+        this.flushTurn();
+        this.ws.send(announce);
+      }
       this.ws.close(ERRORS[code].close || 4000, code);
     }
     // A client that never answers the close handshake must not hold the socket.

@@ -55,12 +55,17 @@ export function createLocalViews(o: LocalViewsOptions) {
       view.epoch = e.epoch;
       if (known > 0) o.onNewOwner(appKey, roomId, [...view.members.values()]);
     }
-    // The sender's own connection has the ack instead (markers carry no skip).
-    for (const [id, p] of view.members) {
-      if (id === skip) continue;
-      const q = view.pending.get(id);
-      if (q) q.push(e.frame);
-      else p.write(e.frame);
+    // The sender's own connection has the ack instead (markers carry no skip). With no join answer
+    // outstanding (the usual case) the loop only writes: one Map lookup less per member.
+    if (view.pending.size === 0) {
+      for (const [id, p] of view.members) if (id !== skip) p.write(e.frame);
+    } else {
+      for (const [id, p] of view.members) {
+        if (id === skip) continue;
+        const q = view.pending.get(id);
+        if (q) q.push(e.frame);
+        else p.write(e.frame);
+      }
     }
     if (e.clientMsgId !== '') {
       view.acks.set(`${e.user}\u0000${e.clientMsgId}`, { senderId: e.user, clientMsgId: e.clientMsgId, seq: e.seq, msgId: e.msgId, ts: e.ts });
