@@ -22,6 +22,21 @@ function keyBytes(app: Pick<AppRecord, 'tokenKey'>): Uint8Array {
   return Buffer.from(app.tokenKey, 'base64url');
 }
 
+/** Imported verification keys by token key: importing the raw bytes on every connect doubled the crypto work of one. */
+const verifyKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_VERIFY_KEYS = 1024;
+
+function verifyKey(app: Pick<AppRecord, 'tokenKey'>): Promise<CryptoKey> {
+  let k = verifyKeys.get(app.tokenKey);
+  if (k) return k;
+  // A rotated key is another entry; the oldest entry goes when the map is full.
+  if (verifyKeys.size >= MAX_VERIFY_KEYS) verifyKeys.delete(verifyKeys.keys().next().value!);
+  k = crypto.subtle.importKey('raw', Buffer.from(app.tokenKey, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  verifyKeys.set(app.tokenKey, k);
+  k.catch(() => verifyKeys.delete(app.tokenKey));
+  return k;
+}
+
 /**
  * Issues a user token: a JWT signed with the app's own key (HS256), audience
  * = app key, subject = user id.
@@ -72,7 +87,7 @@ export async function verifyUserToken(
   if (!app) return { ok: false, code: 'auth.app_unknown' };
   if (app.disabled) return { ok: false, code: 'auth.app_disabled' };
   try {
-    const { payload } = await jwtVerify(token, keyBytes(app), {
+    const { payload } = await jwtVerify(token, await verifyKey(app), {
       algorithms: ALGORITHMS,
       issuer: TOKEN_ISSUER,
       audience: app.appKey,

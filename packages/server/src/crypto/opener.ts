@@ -19,7 +19,7 @@ export interface ContentOpenerOptions {
 }
 
 /** Defaults: a pull answer of tens of messages goes to the worker, a single message does not. */
-export const OPENER_DEFAULTS: ContentOpenerOptions = { minBatch: 8, maxInFlight: 64 };
+export const OPENER_DEFAULTS: ContentOpenerOptions = { minBatch: 8, maxInFlight: 512 };
 
 /**
  * Opens batches of sealed message contents on a worker thread, so a sync
