@@ -5,7 +5,11 @@ import type { AppRecord, SendInput, SendOutcome, StoredMessage, Store } from './
 /** Builders and comparers shared by the storage conformance cases. */
 
 /** Registers one test that gets a freshly opened store and always closes it. */
-export type WithStore = (title: string, fn: (store: Store) => Promise<void>) => void;
+/**
+ * Registers a conformance case run against a fresh store; `another()` opens
+ * one more store on the same database (another node or process), closed with it.
+ */
+export type WithStore = (title: string, fn: (store: Store, another: () => Promise<Store>) => Promise<void>) => void;
 
 /** A random id, unique across runs, so tests can share one database. */
 export function uid(prefix: string): string {

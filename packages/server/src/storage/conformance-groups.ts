@@ -114,4 +114,28 @@ export function groupCases(withStore: WithStore): void {
     assert.equal(recipientsOf(o).length, 2000);
     for (const u of ['m0', 'm999', 'm1999']) assert.deepEqual((await store.changesSince(g.appKey, u, 0, 5)).map((c) => c.maxSeq), [2]);
   });
+
+  withStore('groups - members kept between batches follow changes committed by another store on the same database', async (store, another) => {
+    // Each store may keep a group's members between batches; a change committed elsewhere (another node or
+    // process) must be seen by the next batch: no push to a removed member, none missed for an added one.
+    const other = await another();
+    const a = groupOf(store);
+    const b = { ...a, commit: (batch: SendInput[]) => other.commitSends(batch) };
+    await a.commit([a.change({ create: { ownerId: 'owner', name: 'G', extra: '{}', historyVisible: false }, add: ['owner', 'x', 'y'].map((userId) => ({ userId, role: 'member' as const })) })]);
+    assert.deepEqual(recipientsOf((await a.commit([a.member('x')]))[0]), ['owner', 'x', 'y']);
+    assert.deepEqual(recipientsOf((await b.commit([b.member('x')]))[0]), ['owner', 'x', 'y']);
+    // Elsewhere: y removed, z added.
+    await b.commit([b.change({ remove: ['y'], add: [{ userId: 'z', role: 'member' }] })]);
+    assert.deepEqual(recipientsOf((await a.commit([a.member('x')]))[0]), ['owner', 'x', 'z']);
+    assert.deepEqual(await a.commit([a.member('y')]), [{ status: 'refused', code: 'send.not_member' }]);
+    // Here: w added, z muted; the other store sees both.
+    await a.commit([a.change({ add: [{ userId: 'w', role: 'member' }], mute: [{ userId: 'z', until: 4_000_000_000_000 }] })]);
+    assert.deepEqual(recipientsOf((await b.commit([b.member('w')]))[0]), ['owner', 'w', 'x', 'z']);
+    assert.deepEqual(await b.commit([b.member('z')]), [{ status: 'refused', code: 'send.muted' }]);
+    // A batch that stores nothing to the group keeps what it found current.
+    assert.deepEqual(await a.commit([a.member('y')]), [{ status: 'refused', code: 'send.not_member' }]);
+    assert.deepEqual(recipientsOf((await a.commit([a.member('x')]))[0]), ['owner', 'w', 'x', 'z']);
+    await b.commit([b.change({ remove: ['x'] })]);
+    assert.deepEqual(await a.commit([a.member('x')]), [{ status: 'refused', code: 'send.not_member' }]);
+  });
 }

@@ -36,9 +36,15 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
   const withStore: WithStore = (title, fn) => {
     test(title, async () => {
       const store = await open();
+      const others: Store[] = [];
       try {
-        await fn(store);
+        await fn(store, async () => {
+          const s = await open();
+          others.push(s);
+          return s;
+        });
       } finally {
+        await Promise.all(others.map((s) => s.close()));
         await store.close();
       }
     });

@@ -6,6 +6,7 @@ import { COMMIT_SQL, type Statement } from './sql.ts';
 import { byteaArray, int4Array, int8Array, textArray } from './binary-arrays.ts';
 import { applyGroupChange, checkGroupSend, groupIdOf, type GroupState } from '../group-state.ts';
 import { loadGroupStates, writeGroupStates } from './groups.ts';
+import type { GroupMembersCache } from '../group-members-cache.ts';
 
 /**
  * The hot path: one group-commit batch in three statements (reserve, read,
@@ -51,7 +52,7 @@ interface Change {
 const run = (client: PoolClient, s: Statement, values: unknown[]) => client.query({ ...s, values });
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
-export async function commitBatch(client: PoolClient, batch: readonly SendInput[], cipher?: ContentCipher): Promise<SendOutcome[]> {
+export async function commitBatch(client: PoolClient, batch: readonly SendInput[], cipher?: ContentCipher, groupCache?: GroupMembersCache): Promise<SendOutcome[]> {
   // 1. Lock the conversations, sorted, reserving one seq per send.
   const convs = new Map<string, { key: string; input: SendInput; n: number; group: boolean }>();
   for (const input of batch) {
@@ -76,13 +77,26 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
   const maxSeqs = new Map<string, number>();
   for (const c of sorted) maxSeqs.set(c.key, (reserved.get(c.key) ?? c.n) - c.n);
   const before = new Map(maxSeqs);
-  // Groups: state read under the conversation locks, so membership is current for the whole batch.
+  // Groups: state read under the conversation locks, so membership is current for the whole batch. Cached
+  // members are used only when current at the locked max seq (group-members-cache.ts); each entry is taken out
+  // here and put back below only with the version this batch leaves.
   const groupStates = new Map<string, GroupState>();
+  const groupVersions = new Map<string, string | undefined>();
   const loadedGroups = await loadGroupStates(
     client,
-    sorted.filter((c) => c.group).map((c) => ({ appKey: c.input.appKey, groupId: groupIdOf(c.input.convId) })),
+    sorted
+      .filter((c) => c.group)
+      .map((c) => {
+        const groupId = groupIdOf(c.input.convId);
+        return { appKey: c.input.appKey, groupId, seq: before.get(c.key) ?? 0, cached: groupCache?.take(c.input.appKey, groupId) };
+      }),
   );
-  for (const gs of loadedGroups) groupStates.set(gs.appKey + SEP + 'g:' + gs.groupId, gs);
+  for (const { state, msgId } of loadedGroups) {
+    const key = state.appKey + SEP + 'g:' + state.groupId;
+    groupStates.set(key, state);
+    groupVersions.set(key, msgId);
+  }
+  const lastMsgIds = new Map<string, string>();
 
   // 2. Read each input's sender cursor and original message.
   const state = await run(client, COMMIT_SQL.readState, [
@@ -163,6 +177,7 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
       flags: input.flags,
     };
     messages.push(message);
+    lastMsgIds.set(convKey, message.msgId);
     if (input.webhook) hooked.add(message);
     stored.set(dedupeKey, message);
     if (input.recallsSeq !== undefined) recall(input.recallsSeq, convKey, appKey, convId);
@@ -183,6 +198,14 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
       }
     }
     outcomes.push(group ? { status: 'stored', message, recipients } : { status: 'stored', message });
+  }
+  if (groupCache) {
+    for (const [key, state] of groupStates) {
+      const last = lastMsgIds.get(key);
+      const found = groupVersions.get(key);
+      if (last !== undefined) groupCache.put(state.appKey, state.groupId, maxSeqs.get(key)!, last, state.members);
+      else if (found !== undefined) groupCache.put(state.appKey, state.groupId, before.get(key) ?? 0, found, state.members);
+    }
   }
   // Seqs reserved by sends that were not stored go back (only those conversations' rows are rewritten).
   const fixes = sorted.filter((c) => maxSeqs.get(c.key) !== reserved.get(c.key));

@@ -3,6 +3,7 @@ import type { GroupMember, GroupRole } from '../port.ts';
 import { groupState, type GroupRow, type GroupState } from '../group-state.ts';
 import type { Statement } from './sql.ts';
 import { toMember } from '../rows.ts';
+import { isCurrent, type CachedMembers } from '../group-members-cache.ts';
 
 const st = (name: string, text: string): Statement => ({ name: `tidings.groups.${name}`, text });
 
@@ -21,17 +22,22 @@ export const GROUP_SQL = {
   ),
   /**
    * Every group of the batch with its current members, in one round trip. The
-   * LATERAL subquery fixes the plan to a primary-key probe per group (a join
-   * may be planned as a hash join over a scan of the whole table).
+   * LATERAL subqueries fix the plan to a primary-key probe per group (a join
+   * may be planned as a hash join over a scan of the whole table). Per group
+   * also the msgId at `s`, the conversation's max seq read under its row lock;
+   * the members are left out (NULL) when that msgId is `c`, the one the
+   * caller's cached members are current at (group-members-cache.ts).
    */
   loadStates: st(
     'loadStates',
     `SELECT u.a AS q_app, u.g AS q_group, g.owner_id, g.name, g.extra, g.history_visible, g.mute_all, g.exempt, g.dismissed,
-            g.created_at, g.group_id,
-            coalesce((SELECT json_agg(json_build_array(m.user_id, m.role, m.joined_seq, m.muted_until))
-                      FROM group_members m WHERE m.app_key = u.a AND m.group_id = u.g AND m.left_seq = 0), '[]') AS members
-     FROM unnest($1::text[], $2::text[]) AS u(a, g)
-     LEFT JOIN LATERAL (SELECT * FROM groups WHERE app_key = u.a AND group_id = u.g OFFSET 0) g ON true`,
+            g.created_at, g.group_id, v.msg_id AS at_msg_id,
+            CASE WHEN v.msg_id IS NOT NULL AND v.msg_id = u.c THEN NULL
+                 ELSE coalesce((SELECT json_agg(json_build_array(m.user_id, m.role, m.joined_seq, m.muted_until))
+                                FROM group_members m WHERE m.app_key = u.a AND m.group_id = u.g AND m.left_seq = 0), '[]') END AS members
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(a, g, s, c)
+     LEFT JOIN LATERAL (SELECT * FROM groups WHERE app_key = u.a AND group_id = u.g OFFSET 0) g ON true
+     LEFT JOIN LATERAL (SELECT msg_id FROM messages WHERE app_key = u.a AND conv_id = 'g:' || u.g AND seq = u.s OFFSET 0) v ON true`,
   ),
   upsertGroups: st(
     'upsertGroups',
@@ -71,15 +77,40 @@ export function toGroupRow(row: Record<string, unknown>): GroupRow {
 
 const run = (client: PoolClient, s: Statement, values: unknown[]) => client.query({ ...s, values });
 
-/** Loads the states of `groups` (app key, group id pairs); the caller holds their conversations' row locks. */
-export async function loadGroupStates(client: PoolClient, groups: ReadonlyArray<{ appKey: string; groupId: string }>): Promise<GroupState[]> {
+/** A group a batch loads: its conversation's max seq (read under the lock) and what the cache held for it. */
+export interface GroupToLoad {
+  readonly appKey: string;
+  readonly groupId: string;
+  readonly seq: number;
+  readonly cached: CachedMembers | undefined;
+}
+
+/**
+ * Loads the states of `groups`; the caller holds their conversations' row
+ * locks. Cached members are used when current at the group's seq, else the
+ * members are read. Each state comes with the msgId at that seq (the version
+ * its members are current at).
+ */
+export async function loadGroupStates(client: PoolClient, groups: readonly GroupToLoad[]): Promise<Array<{ state: GroupState; msgId: string | undefined }>> {
   if (groups.length === 0) return [];
-  const { rows } = await run(client, GROUP_SQL.loadStates, [groups.map((x) => x.appKey), groups.map((x) => x.groupId)]);
+  const candidate = (x: GroupToLoad): string => (x.cached !== undefined && x.cached.seq === x.seq ? x.cached.msgId : '');
+  const { rows } = await run(client, GROUP_SQL.loadStates, [groups.map((x) => x.appKey), groups.map((x) => x.groupId), groups.map((x) => x.seq), groups.map(candidate)]);
+  const asked = new Map(groups.map((x) => [x.appKey + '\u0000' + x.groupId, x]));
   return rows.map((r) => {
-    const members = (r.members as Array<[string, GroupRole, number, number]>).map(
+    const appKey = r.q_app as string;
+    const groupId = r.q_group as string;
+    const row = r.group_id == null ? undefined : toGroupRow(r);
+    const msgId = (r.at_msg_id as string | null) ?? undefined;
+    const x = asked.get(appKey + '\u0000' + groupId)!;
+    if (r.members === null) {
+      // Left out only when the msgId at the locked max seq is the cached one: the cached members are current.
+      if (!isCurrent(x.cached, x.seq, msgId)) throw new Error(`group ${groupId}: members left out but the cache is not current`);
+      return { state: { appKey, groupId, row, rowDirty: false, members: x.cached.members, dirty: new Map() }, msgId };
+    }
+    const members = ((r.members ?? []) as Array<[string, GroupRole, number, number]>).map(
       ([userId, role, joinedSeq, mutedUntil]): GroupMember => ({ userId, role, joinedSeq: Number(joinedSeq), leftSeq: 0, mutedUntil: Number(mutedUntil) }),
     );
-    return groupState(r.q_app as string, r.q_group as string, r.group_id == null ? undefined : toGroupRow(r), members);
+    return { state: groupState(appKey, groupId, row, members), msgId };
   });
 }
 

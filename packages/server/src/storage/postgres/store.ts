@@ -18,6 +18,7 @@ import { createPostgresRooms } from './rooms.ts';
 import { TidingsError } from '@tidings/protocol';
 import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, WebhookConfig, WebhookEnqueue } from '../port.ts';
 import { commitBatch } from './commit.ts';
+import { GroupMembersCache } from '../group-members-cache.ts';
 import { checkSchemaName, migrate } from './schema.ts';
 import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
 import { GROUP_SQL, toGroupRow, toMember } from './groups.ts';
@@ -121,6 +122,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     check();
     return pool.query({ ...s, values });
   };
+  // Group members kept between batches, used only when current (group-members-cache.ts).
+  const groupCache = new GroupMembersCache();
   const cipher = createContentCipher(options.masterKey, {
     list: async (appKey) =>
       (await pool.query('SELECT key_id, wrapped FROM data_keys WHERE app_key = $1 ORDER BY key_id', [appKey])).rows.map(
@@ -148,7 +151,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined);
+      const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined, groupCache);
       await client.query('COMMIT');
       return outcomes;
     } catch (err) {

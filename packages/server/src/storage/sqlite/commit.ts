@@ -9,8 +9,10 @@ import { loadGroupState, writeGroupState, type GroupStatements } from './groups.
  * The hot path: one group-commit batch of sends. The caller runs this inside
  * BEGIN IMMEDIATE, which holds SQLite's write lock, so the per-batch maps
  * below cannot go stale: no other connection or process can write until
- * COMMIT. Nothing is cached across batches, because another process may
- * write between them.
+ * COMMIT. Across batches only group members are kept, and used only when the
+ * group conversation's newest entry, read under the lock, is the one they
+ * were kept at (group-members-cache.ts): another process may write between
+ * batches.
  *
  * Per send it costs two index probes (dedupe, sender cursor) and one insert;
  * conversation, cursor, version and change-index rows are read at most once
@@ -22,6 +24,15 @@ interface Conversation {
   readonly convId: string;
   readonly kind: string;
   maxSeq: number;
+  /** The msgId of the newest message this batch stored, if any. */
+  lastMsgId?: string;
+}
+
+/** A group loaded for the batch, and the version (newest seq and its msgId) its members were current at. */
+interface LoadedGroup {
+  readonly state: GroupState;
+  readonly seq: number;
+  readonly msgId: string | undefined;
 }
 
 interface Cursor {
@@ -49,7 +60,7 @@ const SEP = '\u0000';
 
 /** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
 export function commitBatch(s: Statements, g: GroupStatements, batch: readonly SendInput[], cipher?: ContentCipher): SendOutcome[] {
-  const groups = new Map<string, GroupState>();
+  const groups = new Map<string, LoadedGroup>();
   const conversations = new Map<string, Conversation>();
   const cursors = new Map<string, Cursor>();
   const versions = new Map<string, UserVersion>();
@@ -79,8 +90,14 @@ export function commitBatch(s: Statements, g: GroupStatements, batch: readonly S
     const convKey = appKey + SEP + convId;
     let group: GroupState | undefined;
     if (input.kind === 'group' && input.group !== undefined) {
-      group = groups.get(convKey);
-      if (group === undefined) groups.set(convKey, (group = loadGroupState(g, appKey, groupIdOf(convId))));
+      let loaded = groups.get(convKey);
+      if (loaded === undefined) {
+        // The first send of the batch to this group: nothing of it is written yet, so this is the stored max seq.
+        const seq = conversations.get(convKey)?.maxSeq ?? ((s.getMaxSeq.get(appKey, convId)?.max_seq as number | undefined) ?? 0);
+        const { state, msgId } = loadGroupState(g, appKey, groupIdOf(convId), seq);
+        groups.set(convKey, (loaded = { state, seq, msgId }));
+      }
+      group = loaded.state;
       const refused = checkGroupSend(group, input.group, senderId, input.ts);
       if (refused) {
         outcomes.push({ status: 'refused', code: refused });
@@ -124,6 +141,7 @@ export function commitBatch(s: Statements, g: GroupStatements, batch: readonly S
     );
     if (input.recallsSeq !== undefined) s.markRecalled.run(appKey, convId, input.recallsSeq);
     conv.maxSeq = message.seq;
+    conv.lastMsgId = message.msgId;
     cursor.last = senderSeq;
     cursor.changed = true;
     if (group) {
@@ -136,7 +154,13 @@ export function commitBatch(s: Statements, g: GroupStatements, batch: readonly S
     outcomes.push({ status: 'stored', message });
   }
 
-  for (const st of groups.values()) writeGroupState(g, st);
+  for (const [convKey, { state, seq, msgId }] of groups) {
+    writeGroupState(g, state);
+    // Kept at the version this batch leaves (or found, when it stored nothing to the group); see group-members-cache.ts.
+    const conv = conversations.get(convKey);
+    if (conv?.lastMsgId !== undefined) g.cache.put(state.appKey, state.groupId, conv.maxSeq, conv.lastMsgId, state.members);
+    else if (msgId !== undefined) g.cache.put(state.appKey, state.groupId, seq, msgId, state.members);
+  }
   for (const c of conversations.values()) s.upsertConversation.run(c.appKey, c.convId, c.kind, c.maxSeq);
   for (const c of cursors.values()) {
     if (!c.changed) continue;

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { GroupRecord } from '../port.ts';
 import { groupState, type GroupRow, type GroupState } from '../group-state.ts';
+import { GroupMembersCache, isCurrent } from '../group-members-cache.ts';
 import { toMember } from '../rows.ts';
 
 /** Group statements of the SQLite store, prepared once. */
@@ -11,6 +12,9 @@ export function prepareGroupStatements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
     getGroup: p('SELECT * FROM groups WHERE app_key = ? AND group_id = ?'),
+    msgIdAt: p('SELECT msg_id FROM messages WHERE app_key = ? AND conv_id = ? AND seq = ?'),
+    /** Members kept between batches of this store (see group-members-cache.ts). */
+    cache: new GroupMembersCache(),
     countMembers: p('SELECT count(*) AS n FROM group_members WHERE app_key = ? AND group_id = ? AND left_seq = 0'),
     getMember: p('SELECT * FROM group_members WHERE app_key = ? AND group_id = ? AND user_id = ?'),
     currentMembers: p('SELECT * FROM group_members WHERE app_key = ? AND group_id = ? AND left_seq = 0'),
@@ -58,10 +62,19 @@ export function readGroup(s: GroupStatements, appKey: string, groupId: string): 
   return { appKey, ...toGroupRow(row), memberCount: n };
 }
 
-/** Loads a group's state for a batch (inside the write transaction). */
-export function loadGroupState(s: GroupStatements, appKey: string, groupId: string): GroupState {
+/**
+ * Loads a group's state for a batch (inside the write transaction), its
+ * members from the cache when they are current at `maxSeq`, the group
+ * conversation's newest seq read under the lock. Returns the msgId at
+ * `maxSeq` too: the version the loaded members are current at.
+ */
+export function loadGroupState(s: GroupStatements, appKey: string, groupId: string, maxSeq: number): { state: GroupState; msgId: string | undefined } {
   const row = s.getGroup.get(appKey, groupId);
-  return groupState(appKey, groupId, row === undefined ? undefined : toGroupRow(row), s.currentMembers.all(appKey, groupId).map(toMember));
+  const groupRow = row === undefined ? undefined : toGroupRow(row);
+  const cached = s.cache.take(appKey, groupId);
+  const msgId = maxSeq > 0 ? (s.msgIdAt.get(appKey, `g:${groupId}`, maxSeq)?.msg_id as string | undefined) : undefined;
+  if (isCurrent(cached, maxSeq, msgId)) return { state: { appKey, groupId, row: groupRow, rowDirty: false, members: cached.members, dirty: new Map() }, msgId };
+  return { state: groupState(appKey, groupId, groupRow, s.currentMembers.all(appKey, groupId).map(toMember)), msgId };
 }
 
 /** Writes back what a batch changed in a group. */
