@@ -1,8 +1,8 @@
 // Plain `ws` room broadcast, the chatroom baseline: every socket is in the
 // one room; a binary message from a socket becomes the same Push frame
 // Tidings sends (encoded and WebSocket-framed once per message) and the same
-// buffer is written to every other socket, with writes corked per socket per
-// tick, as the Tidings gateway does.
+// buffer is written to every other socket, writes coalesced per event-loop
+// turn (one socket write per socket per turn), as the Tidings gateway does.
 // No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
 //
 // Usage: node bench/baselines/ws-room-server.ts --port 0
@@ -19,21 +19,38 @@ const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 const members = new Set<WebSocket>();
 /** ws's frame builder (exported at runtime, untyped): the exact bytes ws.send would write. */
 const Sender = (wsModule as unknown as { Sender: { frame(data: Buffer, o: object): Buffer[] } }).Sender;
-const corked = new Set<Socket>();
-let seq = 0;
+/** Frames a socket holds this turn (its array is reused from turn to turn). */
+const PENDING = Symbol('pending');
+type Raw = Socket & { [PENDING]?: Buffer[] };
+/** Sockets written this turn: one nextTick per turn writes each once, as the Tidings gateway does. */
+let due: Raw[] = [];
 
-function write(ws: WebSocket, framed: readonly Buffer[]): void {
-  const raw = (ws as unknown as { _socket: Socket })._socket;
-  if (!corked.has(raw)) {
-    corked.add(raw);
-    raw.cork();
-    process.nextTick(() => {
-      corked.delete(raw);
+function flush(): void {
+  const list = due;
+  due = [];
+  for (const raw of list) {
+    const bufs = raw[PENDING]!;
+    if (bufs.length === 1) raw.write(bufs[0]!);
+    else {
+      raw.cork();
+      for (const b of bufs) raw.write(b);
       raw.uncork();
-    });
+    }
+    bufs.length = 0;
   }
-  for (const b of framed) raw.write(b);
 }
+
+function write(ws: WebSocket, framed: Buffer): void {
+  const raw = (ws as unknown as { _socket: Raw })._socket;
+  const q = (raw[PENDING] ??= []);
+  if (q.length === 0) {
+    if (due.length === 0) process.nextTick(flush);
+    due.push(raw);
+  }
+  q.push(framed);
+}
+
+let seq = 0;
 
 wss.on('connection', (ws) => {
   members.add(ws);
@@ -48,7 +65,8 @@ wss.on('connection', (ws) => {
         value: { message: { convId: 'r:bench', seq: BigInt(seq), msgId: `m${seq}`, senderId: 'pub', senderDevice: 'd', clientMsgId: `c${seq}`, type: 'text', content: new Uint8Array(data), ts: BigInt(Date.now()), flags: 0 } },
       },
     });
-    const framed = Sender.frame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false });
+    // Header and payload in one buffer, the same for every socket (what the Tidings gateway writes).
+    const framed = Buffer.concat(Sender.frame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false }));
     for (const m of members) if (m !== ws && m.readyState === m.OPEN) write(m, framed);
   });
 });
