@@ -63,3 +63,15 @@ test('bench smoke - plain fan-out delivers on every peer, and renders', async ()
   assert.match(renderFanout(file), /Side by side/);
   assert.match(fanoutCharts(file)['fanout-latency.svg']!, /^<svg/);
 });
+
+test('bench smoke - chatroom: the raw-socket generator gets every in-window message to every member on every target', async () => {
+  const { chatroomTrial } = await import('./scenarios/chatroom.ts');
+  for (const kind of ['tidings', 'ws', 'socketio'] as const) {
+    const r = await chatroomTrial(kind, 20, 20, 1);
+    assert.ok(r.sentInWindow > 0, `${kind} sent nothing`);
+    assert.equal(r.deliveries, r.expected, `${kind}: every member got every in-window message`);
+    assert.equal(r.latency.count, r.deliveries, `${kind}: every delivery has its latency`);
+    assert.equal(r.errors, 0);
+    assert.ok(r.deliveriesPerSec > 0 && r.genCpu > 0);
+  }
+});

@@ -121,7 +121,8 @@ export const HEADER = [
   'server CPU', 'generator CPU', 'gen µs / delivery', 'machine busy', 'server RSS MB', 'errors', 'verdict',
 ];
 
-async function one(kind: 'tidings' | 'ws' | 'socketio', members: number, rate: number, seconds: number): Promise<GenResult> {
+/** One trial: starts the target, runs the generator against it, stops the target. */
+export async function chatroomTrial(kind: 'tidings' | 'ws' | 'socketio', members: number, rate: number, seconds: number): Promise<GenResult> {
   const t = kind === 'tidings' ? await startTidingsTarget() : kind === 'ws' ? await startScript('bench/baselines/ws-room-server.ts') : await startScript('bench/baselines/socketio-room-server.ts');
   try {
     const extra: Record<string, string | number> = {};
@@ -153,7 +154,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const results: GenResult[] = [];
   for (const rate of values.rates.split(',').map(Number)) {
     for (const kind of values.only.split(',') as Array<'tidings' | 'ws' | 'socketio'>) {
-      const r = await one(kind, members, rate, seconds);
+      const r = await chatroomTrial(kind, members, rate, seconds);
       console.log(JSON.stringify(r));
       results.push(r);
     }
