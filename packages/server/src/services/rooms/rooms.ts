@@ -11,7 +11,7 @@ import { createLocalViews } from './local-view.ts';
 import { createOwnerOps, fail, type RoomOpResult, type SendResult } from './owner.ts';
 import { createPlacement, type Owned } from './placement.ts';
 import { PRIORITY, Room, type RoomEntry, type RoomMember, type RoomPolicy } from './room.ts';
-import { encodeEntry, ENTRY_KIND, ownerTopic, roomTopic, type EntryKind, type OwnerRequest } from './room-wire.ts';
+import { encodeEntry, ENTRY_KIND, ownerTopic, roomTopic, type EntryKind, type OwnerRequest, type SendBody } from './room-wire.ts';
 
 /** Options of {@link createRooms}. */
 export interface RoomsOptions {
@@ -43,6 +43,9 @@ export type RoomActor = { readonly peer: Peer } | { readonly api: true; readonly
 export type { RoomOpResult } from './owner.ts';
 export { ROOM_TYPE_PREFIX } from './owner.ts';
 
+/** Forwarded sends of one connection per request, at most. */
+const SEND_BATCH = 256;
+
 type Answer<T> = { readonly r: T } | { readonly notOwner: true } | { readonly notFound: true };
 const NOT_FOUND = Symbol('not found');
 const UNAVAILABLE = Symbol('unavailable');
@@ -67,7 +70,7 @@ export function createRooms(o: RoomsOptions) {
   const policyOf = (appKey: string): RoomPolicy => policies.get(appKey) ?? o.policy;
   const flushTimers = new Map<Room, NodeJS.Timeout>();
   /** The tail of each connection's forwarded sends. */
-  const sending = new Map<Peer, Promise<void>>();
+  const sending = new Map<string, { items: Queued[]; busy: boolean }>();
 
   function publish(x: Owned<Room>, e: RoomEntry | undefined, skip?: string, kind: EntryKind = ENTRY_KIND.entry, user = e?.senderId ?? ''): void {
     if (!e) return;
@@ -181,7 +184,7 @@ export function createRooms(o: RoomsOptions) {
     const answer = (r: unknown): Uint8Array => encodeJson({ r });
     switch (req.op) {
       case 'send':
-        return answer(ops.send(x, req.member, req));
+        return answer(req.items.map((b) => ops.send(x!, req.member, b)));
       case 'join':
         return answer(ops.join(x, req.member, req.afterSeq, req.resume));
       case 'pull':
@@ -213,7 +216,7 @@ export function createRooms(o: RoomsOptions) {
     if (!req.type || req.type.length > 64) return failSend('protocol.invalid_request', 'type must be 1-64 characters');
     if (req.content.byteLength > o.maxContentBytes) return failSend('send.content_too_large');
     const member = memberOf(peer);
-    const body = { deviceId: s.deviceId, clientMsgId: req.clientMsgId, type: req.type, content: req.content, priority: req.priority, flags: req.flags };
+    const body: SendBody = { deviceId: s.deviceId, clientMsgId: req.clientMsgId, type: req.type, content: req.content, priority: req.priority, flags: req.flags };
     const ack = (r: SendResult | typeof NOT_FOUND | typeof UNAVAILABLE): void => {
       if (r === NOT_FOUND) return failSend('conv.not_found');
       if (r === UNAVAILABLE) return failSend('storage.unavailable', 'the room is moving to another node; retry');
@@ -221,20 +224,44 @@ export function createRooms(o: RoomsOptions) {
       peer.write(encodeFrame({ rid, body: { case: 'sendAck', value: { convId: req.convId, clientMsgId: req.clientMsgId, senderSeq: req.senderSeq, msgId: r.msgId, seq: BigInt(r.seq), ts: BigInt(r.ts), duplicate: r.duplicate, shed: r.shed } } }));
     };
     // The owner's own sends run synchronously, as on a single node (unless earlier ones of this connection still wait).
+    const qk = `${s.connectionId}\u0000${roomId}`;
     const x = placement.ownedRoom(s.appKey, roomId);
-    if (x && !sending.has(peer) && placement.usable(x, x.room.assigned + 1)) return ack(ops.send(x, member, body));
-    // A connection's sends reach the owner one after another, so that retries through an owner change keep its order.
-    const prev = sending.get(peer) ?? Promise.resolve();
-    const next = prev
-      .then(() => toOwner(s.appKey, roomId, { appKey: s.appKey, roomId, op: 'send', member, ...body }, (y) => ops.send(y, member, body)))
-      .then(ack, (err: unknown) => {
-        o.log.warn({ err: String(err) }, 'room send failed');
-        failSend('storage.unavailable');
+    if (x && !sending.has(qk) && placement.usable(x, x.room.assigned + 1)) return ack(ops.send(x, member, body));
+    // Forwarded sends of a connection go in batches, one request in flight at a time: order holds through
+    // retries and owner changes (a retried batch is answered from the dedupe records), and throughput does
+    // not wait on a round trip per message.
+    let q = sending.get(qk);
+    if (!q) sending.set(qk, (q = { items: [], busy: false }));
+    q.items.push({ body, ack, failSend });
+    if (!q.busy) pump(qk, q, s.appKey, roomId, member);
+  }
+
+  interface Queued {
+    readonly body: SendBody;
+    readonly ack: (r: SendResult | typeof NOT_FOUND | typeof UNAVAILABLE) => void;
+    readonly failSend: (code: ErrorCode) => void;
+  }
+
+  function pump(qk: string, q: { items: Queued[]; busy: boolean }, appKey: string, roomId: string, member: RoomMember): void {
+    if (q.items.length === 0) {
+      sending.delete(qk);
+      return;
+    }
+    q.busy = true;
+    const batch = q.items.splice(0, SEND_BATCH);
+    const items = batch.map((b) => b.body);
+    toOwner(appKey, roomId, { appKey, roomId, op: 'send', member, items }, (y) => items.map((b) => ops.send(y, member, b)))
+      .then(
+        (r) => batch.forEach((b, i) => b.ack(r === NOT_FOUND || r === UNAVAILABLE ? r : (r[i] ?? UNAVAILABLE))),
+        (err: unknown) => {
+          o.log.warn({ err: String(err) }, 'room send failed');
+          for (const b of batch) b.failSend('storage.unavailable');
+        },
+      )
+      .finally(() => {
+        q.busy = false;
+        pump(qk, q, appKey, roomId, member);
       });
-    sending.set(peer, next);
-    void next.then(() => {
-      if (sending.get(peer) === next) sending.delete(peer);
-    });
   }
 
   function pull(peer: Peer, rid: number, req: PullRequest): void {
