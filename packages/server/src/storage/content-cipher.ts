@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { newWrappedKey, openContent, sealContent, sealedKeyId, unwrapKey, type WrappedKey } from '../crypto/envelope.ts';
-import { createContentOpener, type SealedItem } from '../crypto/opener.ts';
 import type { StoredMessage, UserProfile, UserRecord } from './port.ts';
 
 /** Where an adapter keeps the wrapped data keys (never the plain ones). */
@@ -23,10 +22,8 @@ export interface ContentCipher {
   open(message: StoredMessage): StoredMessage;
   /** The plain content of message (appKey, convId, seq) as stored (`open` without copying the message). */
   openContent(appKey: string, convId: string, seq: number, stored: Uint8Array): Uint8Array;
-  /** The plain contents of messages of (appKey, convId) as stored, in order; a batch opens on a worker thread. */
-  openMany(appKey: string, convId: string, rows: readonly { readonly seq: number; readonly content: Uint8Array }[]): Promise<Uint8Array[]>;
-  /** Stops the worker thread of {@link openMany}, if it started. */
-  close(): Promise<void>;
+  /** An app's data keys by id (loaded by `ensure()`), for opening elsewhere; undefined when content is not encrypted. */
+  dataKeys(appKey: string): ReadonlyMap<number, KeyObject> | undefined;
   /** A user's profile with every non-empty field sealed (bound to app, user and field), as text. */
   sealProfile(appKey: string, userId: string, p: UserProfile): UserProfile;
   /** The user record with its profile fields opened. */
@@ -51,7 +48,6 @@ interface AppKeys {
 /** Creates the cipher of one store. */
 export function createContentCipher(masterKey: Uint8Array | undefined, table: KeyTable): ContentCipher {
   const apps = new Map<string, AppKeys>();
-  const opener = createContentOpener();
   const loading = new Map<string, Promise<void>>();
 
   async function load(appKey: string, create: boolean): Promise<void> {
@@ -104,24 +100,9 @@ export function createContentCipher(masterKey: Uint8Array | undefined, table: Ke
       if (!key) throw new Error(`app ${appKey} has no data key ${keyId}`);
       return openContent(key, appKey, convId, seq, stored);
     },
-    async openMany(appKey, convId, rows) {
-      const out = rows.map((r) => r.content);
-      if (!masterKey) return out;
-      const items: SealedItem[] = [];
-      const at: number[] = [];
-      rows.forEach((r, i) => {
-        const keyId = sealedKeyId(r.content);
-        if (keyId === undefined) return;
-        const key = keysOf(appKey).keys.get(keyId);
-        if (!key) throw new Error(`app ${appKey} has no data key ${keyId}`);
-        items.push({ seq: r.seq, sealed: r.content, key });
-        at.push(i);
-      });
-      const opened = await opener.open(appKey, convId, items);
-      opened.forEach((p, k) => (out[at[k]!] = p));
-      return out;
+    dataKeys(appKey) {
+      return masterKey ? keysOf(appKey).keys : undefined;
     },
-    close: () => opener.close(),
     sealProfile(appKey, userId, p) {
       if (!masterKey) return p;
       const k = keysOf(appKey);

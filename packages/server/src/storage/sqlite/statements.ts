@@ -13,6 +13,9 @@ const MESSAGE_COLUMNS =
 /** What a range read selects: the message columns but the two it filters on. */
 export const RANGE_COLUMNS = 'seq, msg_id, sender_id, sender_device, client_msg_id, sender_seq, type, content, ts, flags';
 
+/** A range read: (appKey, convId, fromSeq, toSeq, limit). */
+export const RANGE_SQL = `SELECT ${RANGE_COLUMNS} FROM messages WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`;
+
 /** A readRange row (the statement returns arrays). */
 export type RangeRow = [seq: number, msgId: string, senderId: string, senderDevice: string, clientMsgId: string, senderSeq: number, type: string, content: Uint8Array, ts: number, flags: number];
 
@@ -62,12 +65,7 @@ export function prepareStatements(db: DatabaseSync) {
     ),
 
     // App and conversation are the caller's: not read back per row.
-    readRange: arrays(
-      p(
-        `SELECT ${RANGE_COLUMNS} FROM messages
-       WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
-      ),
-    ),
+    readRange: arrays(p(RANGE_SQL)),
     changesSince: p(
       `SELECT conv_id, max_seq, version FROM user_changes
        WHERE app_key = ? AND user_id = ? AND version > ? ORDER BY version LIMIT ?`,

@@ -30,6 +30,7 @@ import type {
 } from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { createDeliveredWriter } from './delivered.ts';
+import { createRangeReader } from './range-reader.ts';
 import { migrate } from './schema.ts';
 import { prepareStatements, toApp, toUser, type RangeRow } from './statements.ts';
 import { createContentCipher } from '../content-cipher.ts';
@@ -77,6 +78,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const g = prepareGroupStatements(db);
   const w = prepareWebhookStatements(db);
   const delivered = createDeliveredWriter(db, s);
+  // Range reads (pulls) run on a worker thread with its own connection, which needs a real file.
+  const ranges =
+    options.path === '' || options.path.startsWith(':memory:')
+      ? undefined
+      : createRangeReader({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, maxInFlight: 512 });
   let closed = false;
   let claims = 0;
   const listKeys = db.prepare('SELECT key_id, wrapped FROM data_keys WHERE app_key = ? ORDER BY key_id');
@@ -158,24 +164,26 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
-      // Rows come as arrays in RANGE_COLUMNS order (cheaper than an object per row).
-      const rows = (await use(() => s.readRange.all(appKey, convId, fromSeq, toSeq, limit))) as unknown as RangeRow[];
-      const contents = await cipher.openMany(appKey, convId, rows.map((r) => ({ seq: r[0], content: r[7] })));
-      return rows.map(
-        (r, i): StoredMessage => ({
-          appKey,
-          convId,
-          seq: r[0],
-          msgId: r[1],
-          senderId: r[2],
-          senderDevice: r[3],
-          clientMsgId: r[4],
-          senderSeq: r[5],
-          type: r[6],
-          content: contents[i]!,
-          ts: r[8],
-          flags: r[9],
-        }),
+      const inWorker = closed ? undefined : ranges?.read(appKey, convId, fromSeq, toSeq, limit, cipher.dataKeys(appKey));
+      if (inWorker) return inWorker;
+      // In place: an in-memory database, or the worker is busy. Rows come as arrays in RANGE_COLUMNS order.
+      return use(() =>
+        (s.readRange.all(appKey, convId, fromSeq, toSeq, limit) as unknown as RangeRow[]).map(
+          ([seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content, ts, flags]): StoredMessage => ({
+            appKey,
+            convId,
+            seq,
+            msgId,
+            senderId,
+            senderDevice,
+            clientMsgId,
+            senderSeq,
+            type,
+            content: cipher.openContent(appKey, convId, seq, content),
+            ts,
+            flags,
+          }),
+        ),
       );
     },
 
@@ -311,8 +319,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       if (closed) return;
       closed = true;
       delivered.flush();
+      await ranges?.close();
       db.close();
-      await cipher.close();
     },
   };
 }
