@@ -65,7 +65,7 @@ export interface RoomGenResult {
 const { values: a } = parseArgs({
   options: {
     target: { type: 'string' }, // tidings-room | tidings-group | ws | socketio
-    url: { type: 'string' },
+    url: { type: 'string' }, // one URL, or several comma-separated (cluster nodes): member i connects to the (i mod n)th
     members: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '2000' },
@@ -86,6 +86,8 @@ const rate = Number(a.rate);
 const warmupMs = Number(a.warmup);
 const durationMs = Number(a.duration);
 const conv = a.conv!;
+const urls = a.url!.split(',');
+const urlOf = (i: number): string => urls[i % urls.length]!;
 const app = { appKey: a.app!, tokenKey: a['token-key']! };
 const tidings = target.startsWith('tidings');
 const planned = Math.floor(((warmupMs + durationMs) * rate) / 1000);
@@ -121,7 +123,7 @@ const token = async (i: number): Promise<string | undefined> => (tidings ? await
 const open = async (i: number): Promise<RawWs> => {
   const t = await token(i);
   return openMember({
-    target, url: a.url!, conv, device: 'd1', localAddress: sourceAddress(i), ...(t ? { token: t } : {}),
+    target, url: urlOf(i), conv, device: 'd1', localAddress: sourceAddress(i), ...(t ? { token: t } : {}),
     onDelivery: delivered, onClose: () => void (running && errors++),
   });
 };
@@ -137,7 +139,7 @@ await Promise.all(
 const connectMs = performance.now() - started;
 // The publisher is one more member (user u<members>, in the group for group runs), in its own thread.
 const pubToken = await token(members);
-const pubData: PubData = { target, url: a.url!, conv, localAddress: sourceAddress(members), rate, planned, warmupMs, durationMs, ...(pubToken ? { token: pubToken } : {}) };
+const pubData: PubData = { target, url: urlOf(members), conv, localAddress: sourceAddress(members), rate, planned, warmupMs, durationMs, ...(pubToken ? { token: pubToken } : {}) };
 const worker = new Worker(new URL('./room-pub.ts', import.meta.url), { workerData: pubData });
 const pubDone = new Promise<PubDone>((resolve, reject) => {
   worker.on('error', reject);

@@ -4,7 +4,9 @@
 // both engines; (b) 1:1 messaging through 1, 2 and 3 cluster nodes (every
 // pair spans two nodes once there are two) and through one embedded node, at
 // the same offered rates; node CPU-ms and whole-machine CPU-ms per 1,000
-// messages. Writes the `## cluster` section of bench/RESULTS.md.
+// messages; (c) one chatroom with its members spread over 1, 2 and 3 nodes
+// (bench/scenarios/cluster-rooms.ts). Writes the `## cluster` section of
+// bench/RESULTS.md.
 import { BENCH_ENV } from '../lib/tidings-server.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { markdownTable, updateSection } from '../lib/results-md.ts';
 import { readRuntime } from '../lib/tidings-server.ts';
 import type { GenEvent, GenResult } from '../load/gen-result.ts';
 import { POSTGRES_URL, adminQuery, dropSchema, freshSchemaName } from '../../packages/server/src/storage/postgres/pg.fixture.ts';
+import { renderRooms, roomStep, roomSustained, type RoomStep } from './cluster-rooms.ts';
 import { NATS_URL, freshPrefix, requireNats } from '../../packages/server/src/bus/nats/nats.fixture.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -210,7 +213,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
   ].join('\n');
 }
 
-/** Command-line entry: `npm run bench -- cluster [--no-write] [--rates a,b,c] [--duration-ms N] [--setups "name;name"] [--no-write-path]`. */
+/** Command-line entry: `npm run bench -- cluster [--no-write] [--rates a,b,c] [--duration-ms N] [--setups "name;name"] [--no-write-path] [--room-rates a,b] [--room-members N] [--no-one-to-one]`. */
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
@@ -222,6 +225,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Only the setups whose names are listed (e.g. "cluster, 1 node"), and the write-path micro-benchmarks skipped.
       setups: { type: 'string' },
       'no-write-path': { type: 'boolean' },
+      // The chatroom part: offered messages/s to one room of --room-members members (0 rates: skipped).
+      'room-rates': { type: 'string', default: '100,200,400' },
+      'room-members': { type: 'string', default: '1000' },
+      // The 1:1 part skipped (chatrooms only).
+      'no-one-to-one': { type: 'boolean' },
     },
   });
   await adminQuery('SELECT 1');
@@ -248,7 +256,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   ];
   const only = values.setups?.split(';').map((n) => n.trim());
   const steps: Step[] = [];
-  for (const s of setups.filter((x) => only === undefined || only.includes(x.name))) {
+  for (const s of setups.filter((x) => !values['no-one-to-one'] && (only === undefined || only.includes(x.name)))) {
     for (const rate of rates) {
       const st = await runStep(s, rate, o);
       steps.push(st);
@@ -260,7 +268,18 @@ export async function main(argv: readonly string[]): Promise<void> {
       if (!sustained(st)) break;
     }
   }
-  const body = render(steps, pgLines, sqliteLines, meta, o);
+  const roomRates = values['room-rates'].split(',').map(Number).filter((r) => r > 0);
+  const ro = { members: Number(values['room-members']), durationMs: o.durationMs };
+  const roomSteps: RoomStep[] = [];
+  for (const s of setups.filter((x) => !x.affinity && (only === undefined || only.includes(x.name)))) {
+    for (const rate of roomRates) {
+      const st = await roomStep(s.name, () => startNodes(s), rate, ro);
+      roomSteps.push(st);
+      console.log(`room, ${s.name} @ ${rate}/s x ${ro.members}: ${Math.round(st.gen.deliveriesPerSec)} deliveries/s, p50 ${st.gen.latency.p50.toFixed(1)} p99 ${st.gen.latency.p99.toFixed(1)} ms, node CPU ${((st.nodeCpuMs / Math.max(1, st.windowMs)) * 100).toFixed(0)}%, errors ${st.gen.errors}`);
+      if (!roomSustained(st)) break;
+    }
+  }
+  const body = [render(steps, pgLines, sqliteLines, meta, o), ...(roomSteps.length ? ['', renderRooms(roomSteps, ro)] : [])].join('\n');
   console.log(`\n${body}\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (write) {
     const file = join(ROOT, 'bench/RESULTS.md');
