@@ -5,7 +5,8 @@
  * commit queue runs it). Every batch is one new message in each of `size`
  * distinct 1:1 conversations, the worst case for the per-conversation and
  * per-member rows. For each batch size: msgs/s, ms per batch, and CPU per
- * 1,000 messages of this process, of its PostgreSQL backend, and of every
+ * 1,000 messages of this process (making the inputs not counted), of its
+ * PostgreSQL backend, and of every
  * postgres process (WAL writer and checkpointer included; other work on a
  * shared server counts too).
  *
@@ -53,18 +54,25 @@ function cpuMsOf(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
-/** utime + stime of every process named `postgres`, in ms. */
-function postgresCpuMs(): number {
-  let ms = 0;
+/** utime + stime of every process named `postgres`, in ms, by pid. */
+function postgresCpu(): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') ms += cpuMsOf(Number(pid));
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') byPid.set(Number(pid), cpuMsOf(Number(pid)));
     } catch {
       // Ended meanwhile.
     }
   }
+  return byPid;
+}
+
+/** CPU the postgres processes used since `before` (a process that ended meanwhile is not counted: its last figure is gone). */
+function postgresCpuSince(before: Map<number, number>): number {
+  let ms = 0;
+  for (const [pid, now] of postgresCpu()) ms += now - (before.get(pid) ?? 0);
   return ms;
 }
 
@@ -100,8 +108,13 @@ function batch(size: number, round: number, tag: string): SendInput[] {
 /** Commits batches of `size` for about `seconds` after two warm-up batches. */
 async function measure(store: Store, size: number, seconds: number, tag: string, backendPid?: number): Promise<Figure> {
   let round = 0;
+  /** CPU spent making inputs (not part of the write path; taken off the process figure). */
+  let makingUs = 0;
   const commit = async (): Promise<number> => {
+    const made = process.cpuUsage();
     const input = batch(size, round++, tag);
+    const spent = process.cpuUsage(made);
+    makingUs += spent.user + spent.system;
     const t0 = performance.now();
     const out = await store.commitSends(input);
     if (out.some((o) => o.status !== 'stored')) throw new Error(`${tag}: not every send was stored`);
@@ -109,9 +122,10 @@ async function measure(store: Store, size: number, seconds: number, tag: string,
   };
   for (let w = 0; w < 2; w++) await commit();
   const times: number[] = [];
+  makingUs = 0;
   const node0 = process.cpuUsage();
   const backend0 = backendPid === undefined ? 0 : cpuMsOf(backendPid);
-  const pg0 = backendPid === undefined ? 0 : postgresCpuMs();
+  const pg0 = backendPid === undefined ? new Map<number, number>() : postgresCpu();
   const t0 = performance.now();
   while (times.length < 3 || performance.now() - t0 < seconds * 1000) times.push(await commit());
   const elapsed = (performance.now() - t0) / 1000;
@@ -122,8 +136,8 @@ async function measure(store: Store, size: number, seconds: number, tag: string,
     msgs: times.length * size,
     seconds: elapsed,
     batchMsP50: times[Math.floor(times.length / 2)]!,
-    nodeCpuMs: (node.user + node.system) / 1000,
-    ...(backendPid === undefined ? {} : { backendCpuMs: cpuMsOf(backendPid) - backend0, postgresCpuMs: postgresCpuMs() - pg0 }),
+    nodeCpuMs: (node.user + node.system - makingUs) / 1000,
+    ...(backendPid === undefined ? {} : { backendCpuMs: cpuMsOf(backendPid) - backend0, postgresCpuMs: postgresCpuSince(pg0) }),
   };
 }
 
