@@ -145,7 +145,7 @@ test('cluster chatrooms - members on two of three nodes see one order; each entr
   }
 });
 
-test(`cluster chatrooms fault - the owner node is killed with SIGKILL mid-traffic: another node takes the room above the old reservation, members fail over and see no duplicate, no divergence, every gap marked (seed ${SEED})`, async () => {
+test(`cluster chatrooms fault - the owner node is killed with SIGKILL mid-traffic: another node takes the room above the old reservation with its attributes and bans, members fail over and see no duplicate, no divergence, every gap marked (seed ${SEED})`, async () => {
   const cluster = await startCluster({ nodes: 3, env: { TIDINGS_ROOM_LEASE_MS: '1500' } });
   const [n1, n2, n3] = cluster.nodes as [Cluster['nodes'][0], Cluster['nodes'][0], Cluster['nodes'][0]];
   const room = 'arena';
@@ -161,6 +161,9 @@ test(`cluster chatrooms fault - the owner node is killed with SIGKILL mid-traffi
     await Promise.all(m.clients.map((c) => c.connect()));
     await host.rooms.create(room);
     for (const c of m.clients) await c.rooms.join(room);
+    // State that must outlive the owner: attributes (sealed at rest) and a ban.
+    await host.rooms.setAttrs(room, { topic: 'launch day' });
+    await host.rooms.ban(room, 'eve');
     const traffic = roomTraffic(m.clients.slice(0, 6), room, () => stop);
     await sleep(1500);
     await n1.kill('SIGKILL');
@@ -172,6 +175,14 @@ test(`cluster chatrooms fault - the owner node is killed with SIGKILL mid-traffi
     const info = await m.clients[1]!.rooms.info(room);
     const end = Number(info.maxSeq);
     assert.ok(end > 100_000, `the new owner continues above the old reservation (room at ${end})`);
+    assert.deepEqual(info.attrs, { topic: 'launch day' }, 'the attributes moved with the room');
+    const eve = createClient({ url: n2.wsUrl, token: () => issueUserToken(cluster.devApp, 'eve', 3600), serverKey: cluster.serverKeys() });
+    try {
+      await eve.connect();
+      await assert.rejects(eve.rooms.join(room), (err: { code?: string }) => err.code === 'room.banned', 'the ban moved with the room');
+    } finally {
+      await eve.close();
+    }
     await m.verify(end, `seed=${SEED}`);
     assert.deepEqual(watch.problems(), [], `seed=${SEED}`);
     const epochs = new Set(watch.seen.map((e) => e.epoch));
