@@ -37,7 +37,13 @@ const CONV_RESULT = 24;
 /** The frame that joins room `conv`, encoded once per room. */
 function joinFrame(conv: string): Buffer {
   let f = JOIN.get(conv);
-  if (!f) JOIN.set(conv, (f = clientFrame(encodeFrame({ rid: 1, body: { case: 'conv', value: { convId: conv, op: 'join', args: '', afterSeq: 0n } } }))));
+  if (!f)
+    JOIN.set(
+      conv,
+      (f = clientFrame(
+        encodeFrame({ rid: 1, body: { case: 'conv', value: { convId: conv, op: 'join', args: '', afterSeq: 0n } } }),
+      )),
+    );
   return f;
 }
 
@@ -61,7 +67,12 @@ export async function openMember(m: MemberSpec): Promise<RawWs> {
       }
       if (m.target === 'socketio') return m.onDelivery(buf, start);
       // A push (Tidings, and the ws baseline's same frame): Frame.push(13).message(1).content(8).
-      if (findField(buf, start, end, BODY.push, scan) && findField(buf, scan.start, scan.end, 1, scan) && findField(buf, scan.start, scan.end, 8, scan)) m.onDelivery(buf, scan.start);
+      if (
+        findField(buf, start, end, BODY.push, scan) &&
+        findField(buf, scan.start, scan.end, 1, scan) &&
+        findField(buf, scan.start, scan.end, 8, scan)
+      )
+        m.onDelivery(buf, scan.start);
       return;
     }
     if (m.target === 'socketio') {
@@ -86,7 +97,12 @@ export async function openMember(m: MemberSpec): Promise<RawWs> {
       failed(new Error('join failed'));
     }
   };
-  const url = m.target === 'socketio' ? `${m.url}/socket.io/?EIO=4&transport=websocket` : tidings ? `${m.url}?device=${m.device}` : m.url;
+  const url =
+    m.target === 'socketio'
+      ? `${m.url}/socket.io/?EIO=4&transport=websocket`
+      : tidings
+        ? `${m.url}?device=${m.device}`
+        : m.url;
   const protocols = tidings ? ['tidings.v1', 'tidings.token.' + (m.token ?? '')] : [];
   const ws = await openRawWs({ url, localAddress: m.localAddress, protocols, onFrame, onClose: m.onClose });
   if (m.target === 'ws') ready();

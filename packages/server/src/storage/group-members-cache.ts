@@ -71,6 +71,10 @@ export class GroupMembersCache {
 }
 
 /** True when `e` is current: the conversation's max seq (read under the write lock) and the msgId stored at it are the entry's. */
-export function isCurrent(e: CachedMembers | undefined, maxSeq: number, msgIdAtMaxSeq: string | undefined): e is CachedMembers {
+export function isCurrent(
+  e: CachedMembers | undefined,
+  maxSeq: number,
+  msgIdAtMaxSeq: string | undefined,
+): e is CachedMembers {
   return e !== undefined && e.seq === maxSeq && e.msgId === msgIdAtMaxSeq;
 }
