@@ -249,6 +249,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rooms_owner ON rooms (owner);
     `,
   },
+  {
+    name: 'write path: free space on the pages rewritten by every message',
+    sql: `
+      -- Seq counters, sender cursors, per-user versions and change pointers are
+      -- updated by every message. 30% free space on each new page lets an
+      -- update stay on its page (HOT, no new index entries where no indexed
+      -- column changed): about 5% less backend CPU per message on the write
+      -- path (commit.bench.ts, batches of 500). Applies to pages written from now on.
+      ALTER TABLE conversations SET (fillfactor = 70);
+      ALTER TABLE sender_cursors SET (fillfactor = 70);
+      ALTER TABLE user_versions SET (fillfactor = 70);
+      ALTER TABLE user_changes SET (fillfactor = 70);
+    `,
+  },
 ];
 
 /** A schema name safe to splice into SQL unquoted. */
