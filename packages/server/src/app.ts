@@ -280,6 +280,7 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     store: store.rooms,
     self: online.self ?? `${nodeId}-${randomBytes(6).toString('hex')}`,
     leaseTtlMs: config.roomLeaseMs,
+    ...(members ? { liveNodes: members } : {}),
   });
   messaging.bind({ groups, rooms });
   const router = createRouter(bus, (appKey, userId, isOnline) => {

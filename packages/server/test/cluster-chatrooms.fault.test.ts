@@ -104,8 +104,8 @@ async function watchRoom(cluster: Cluster, appKey: string, room: string) {
   };
 }
 
-test('cluster chatrooms - members on two of three nodes see one order; each entry crosses the bus once per node with members and never to the owner node without members', async () => {
-  const cluster = await startCluster({ nodes: 3 });
+test('cluster chatrooms - members on two of three nodes see one order; each entry crosses the bus once per node with members and never to the owner node without members; a dead member node\'s members are forgotten', async () => {
+  const cluster = await startCluster({ nodes: 3, env: { TIDINGS_PRESENCE_HEARTBEAT_MS: '200', TIDINGS_PRESENCE_TTL_MS: '1500' } });
   const [n1, n2, n3] = cluster.nodes as [Cluster['nodes'][0], Cluster['nodes'][0], Cluster['nodes'][0]];
   const room = 'hall';
   const m = members(cluster, room);
@@ -139,6 +139,12 @@ test('cluster chatrooms - members on two of three nodes see one order; each entr
     assert.equal(rec2, end, `node 2 (members) receives each entry once: ${JSON.stringify(delta)}`);
     assert.equal(rec3, 0, `node 3 has no members and receives nothing: ${JSON.stringify(delta)}`);
     assert.equal(pub1 + pub2, 0, `member nodes forward sends as requests, they publish no entry: ${JSON.stringify(delta)}`);
+    // A member node dies: the owner forgets its members once presence drops it.
+    assert.equal((await senders[0]!.rooms.info(room)).memberCount, 6);
+    await n2.kill('SIGKILL');
+    let lastCount = -1;
+    for (const end = Date.now() + 15_000; lastCount !== 3 && Date.now() < end; await sleep(200)) lastCount = Number((await senders[0]!.rooms.info(room)).memberCount);
+    assert.equal(lastCount, 3, 'the owner counts only the members of live nodes');
   } finally {
     await m.close();
     await cluster.cleanup();

@@ -181,6 +181,11 @@ export function createPlacement<R>(o: PlacementOptions<R>) {
       await o.store.releaseRooms(o.self).catch((err: unknown) => o.log.warn({ err: String(err) }, 'releasing room leases failed'));
     },
 
+    /** The rooms this node owns now. */
+    ownedRooms(): IterableIterator<Owned<R>> {
+      return owned.values();
+    },
+
     get ownedCount(): number {
       return owned.size;
     },

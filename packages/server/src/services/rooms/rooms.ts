@@ -35,6 +35,8 @@ export interface RoomsOptions {
   readonly seqBlock?: number;
   /** Wait for a remote owner's answer, ms (default 1000). */
   readonly requestTimeoutMs?: number;
+  /** Node runs alive now (cluster presence), so an owner forgets the members of a node that died. */
+  readonly liveNodes?: () => readonly string[];
 }
 
 /** Who asks: a connection (SDK) or the app's backend (API, all rights). */
@@ -343,6 +345,23 @@ export function createRooms(o: RoomsOptions) {
 
   placement.start();
 
+  // Members of a node that stopped heartbeating are forgotten (they re-join elsewhere). Only a node once
+  // listed and now missing counts as dead: a list read before a new node's first heartbeat must not prune it.
+  // Checked every second, so any node that lived a few heartbeats has been seen; nothing is scanned unless a node died.
+  const seenNodes = new Set<string>([o.self]);
+  const liveNodes = o.liveNodes;
+  const pruner = liveNodes
+    ? setInterval(() => {
+        const live = new Set(liveNodes());
+        if (live.size === 0) return;
+        for (const n of live) seenNodes.add(n);
+        const dead = new Set([...seenNodes].filter((n) => !live.has(n)));
+        if (dead.size === 0) return;
+        for (const x of placement.ownedRooms()) for (const m of [...x.room.members.values()]) if (dead.has(m.node)) x.room.removeMember(m.connectionId);
+      }, Math.min(1000, ttl))
+    : undefined;
+  pruner?.unref();
+
   return {
     send,
     pull,
@@ -375,6 +394,7 @@ export function createRooms(o: RoomsOptions) {
     /** Stops answering for rooms and ends this node's leases, so other nodes take them at once. */
     async close(): Promise<void> {
       offResponder();
+      clearInterval(pruner);
       for (const t of flushTimers.values()) clearTimeout(t);
       flushTimers.clear();
       await placement.close();
