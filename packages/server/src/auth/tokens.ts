@@ -1,11 +1,12 @@
-import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { SignJWT, decodeJwt } from 'jose';
 import type { ErrorCode } from '@tidings/protocol';
 import { isValidId } from '@tidings/protocol';
 import type { AppRecord, UserRecord } from '../storage/port.ts';
+import { verifyHs256 } from './hs256.ts';
 
 /** Issuer claim of every user token. */
 export const TOKEN_ISSUER = 'tidings';
-const ALGORITHMS = ['HS256'];
 
 /** Who a valid token speaks for. */
 export interface TokenClaims {
@@ -22,18 +23,16 @@ function keyBytes(app: Pick<AppRecord, 'tokenKey'>): Uint8Array {
   return Buffer.from(app.tokenKey, 'base64url');
 }
 
-/** Imported verification keys by token key: importing the raw bytes on every connect doubled the crypto work of one. */
-const verifyKeys = new Map<string, Promise<CryptoKey>>();
+/** Verification keys by token key (a rotated key is another entry; the oldest goes when full). */
+const verifyKeys = new Map<string, KeyObject>();
 const MAX_VERIFY_KEYS = 1024;
 
-function verifyKey(app: Pick<AppRecord, 'tokenKey'>): Promise<CryptoKey> {
+function verifyKey(app: Pick<AppRecord, 'tokenKey'>): KeyObject {
   let k = verifyKeys.get(app.tokenKey);
   if (k) return k;
-  // A rotated key is another entry; the oldest entry goes when the map is full.
   if (verifyKeys.size >= MAX_VERIFY_KEYS) verifyKeys.delete(verifyKeys.keys().next().value!);
-  k = crypto.subtle.importKey('raw', Buffer.from(app.tokenKey, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  k = createSecretKey(keyBytes(app));
   verifyKeys.set(app.tokenKey, k);
-  k.catch(() => verifyKeys.delete(app.tokenKey));
   return k;
 }
 
@@ -86,27 +85,20 @@ export async function verifyUserToken(
   const app = await findApp(aud);
   if (!app) return { ok: false, code: 'auth.app_unknown' };
   if (app.disabled) return { ok: false, code: 'auth.app_disabled' };
+  const verified = verifyHs256(token, verifyKey(app), { issuer: TOKEN_ISSUER, audience: app.appKey, now: Math.floor(nowMs / 1000) });
+  if (!verified.ok) return { ok: false, code: verified.expired ? 'auth.token_expired' : 'auth.token_invalid' };
+  const { sub, exp, iat, iat_ms: iatMs } = verified.payload;
+  if (typeof sub !== 'string' || !isValidId(sub) || typeof exp !== 'number') return { ok: false, code: 'auth.token_invalid' };
   try {
-    const { payload } = await jwtVerify(token, await verifyKey(app), {
-      algorithms: ALGORITHMS,
-      issuer: TOKEN_ISSUER,
-      audience: app.appKey,
-      currentDate: new Date(nowMs),
-      requiredClaims: ['sub', 'exp'],
-    });
-    if (typeof payload.sub !== 'string' || !isValidId(payload.sub) || typeof payload.exp !== 'number') {
-      return { ok: false, code: 'auth.token_invalid' };
-    }
-    const user = findUser ? await findUser(app.appKey, payload.sub) : undefined;
+    const user = findUser ? await findUser(app.appKey, sub) : undefined;
     if (user && user.deletedAt > 0) return { ok: false, code: 'auth.user_deleted' };
     if (user?.blocked) return { ok: false, code: 'auth.user_blocked' };
     if (user && user.tokensValidAfter > 0) {
-      const issuedMs = typeof payload.iat_ms === 'number' ? payload.iat_ms : (payload.iat ?? 0) * 1000;
+      const issuedMs = typeof iatMs === 'number' ? iatMs : typeof iat === 'number' ? iat * 1000 : 0;
       if (issuedMs < user.tokensValidAfter) return { ok: false, code: 'auth.token_revoked' };
     }
-    return { ok: true, claims: { appKey: app.appKey, userId: payload.sub, exp: payload.exp } };
-  } catch (err) {
-    if (err instanceof joseErrors.JWTExpired) return { ok: false, code: 'auth.token_expired' };
+  } catch {
     return { ok: false, code: 'auth.token_invalid' };
   }
+  return { ok: true, claims: { appKey: app.appKey, userId: sub, exp } };
 }
