@@ -194,9 +194,13 @@ export function createGateway(o: GatewayOptions) {
   }
 
   const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    onUpgrade(req, socket, head).catch((err: unknown) => {
-      o.log.error({ err }, 'upgrade failed');
-      socket.destroy();
+    // Through the scheduler's first lane: a storm of upgrades is bounded per turn too, so accepts keep up.
+    scheduler.runFirst(() => {
+      if (socket.destroyed) return;
+      onUpgrade(req, socket, head).catch((err: unknown) => {
+        o.log.error({ err }, 'upgrade failed');
+        socket.destroy();
+      });
     });
   };
   o.server.on('upgrade', upgradeListener);

@@ -5,6 +5,10 @@
  * batches and accepts, upgrades and socket reads are never starved by a storm
  * of syncs and pulls. Under light load a request runs at once, with no hop.
  * One FIFO keeps each connection's requests in the order they arrived.
+ * Connection upgrades go in a first lane, served before requests: a client
+ * that is not yet connected costs a retransmitted SYN when the kernel's
+ * accept queue overflows, seconds of backoff, while a queued request waits
+ * only for its turn.
  *
  * The queue is bounded: a connection that finds it full is paused (its socket
  * stops being read, so the kernel's flow control pushes back on the client)
@@ -32,12 +36,14 @@ export const TURN_DEFAULTS: TurnSchedulerOptions = { perTurn: 48, maxQueued: 50_
 export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
   let queue: (() => void)[] = [];
   let head = 0;
+  /** The first lane (upgrades); short, so a plain array. */
+  let first: (() => void)[] = [];
   /** Requests started since the last yield. */
   let started = 0;
   let scheduled = false;
   const paused = new Set<Pausable>();
 
-  const queued = (): number => queue.length - head;
+  const queued = (): number => queue.length - head + first.length;
 
   function schedule(): void {
     if (scheduled) return;
@@ -48,13 +54,21 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
   function drain(): void {
     scheduled = false;
     started = 0;
+    if (first.length > 0) {
+      const lane = first;
+      first = lane.length > o.perTurn ? lane.splice(o.perTurn) : [];
+      for (const task of lane) {
+        started++;
+        task();
+      }
+    }
     while (started < o.perTurn && head < queue.length) {
       const task = queue[head]!;
       queue[head++] = noop;
       started++;
       task();
     }
-    if (head === queue.length) {
+    if (head === queue.length && head > 0) {
       queue = [];
       head = 0;
     } else if (head > 4096 && head * 2 > queue.length) {
@@ -88,6 +102,17 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
         paused.add(source);
         source.pause();
       }
+    },
+    /** Like {@link run}, in the first lane: ahead of every queued request. */
+    runFirst(task: () => void): void {
+      if (queued() === 0 && started < o.perTurn) {
+        started++;
+        schedule();
+        task();
+        return;
+      }
+      first.push(task);
+      schedule();
     },
     /** Forgets a source that went away (a closed connection is not resumed). */
     forget(source: Pausable): void {
