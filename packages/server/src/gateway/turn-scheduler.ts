@@ -51,6 +51,15 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
     setImmediate(drain);
   }
 
+  /** Runs `task` at once when nothing waits and this turn has budget; true when it ran. */
+  function runNow(task: () => void): boolean {
+    if (queued() > 0 || started >= o.perTurn) return false;
+    started++;
+    schedule();
+    task();
+    return true;
+  }
+
   function drain(): void {
     scheduled = false;
     started = 0;
@@ -90,12 +99,7 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
      * else queues it behind the waiting ones. `source` is paused while the queue is full.
      */
     run(task: () => void, source?: Pausable): void {
-      if (queued() === 0 && started < o.perTurn) {
-        started++;
-        schedule();
-        task();
-        return;
-      }
+      if (runNow(task)) return;
       queue.push(task);
       schedule();
       if (source && queued() >= o.maxQueued && !paused.has(source)) {
@@ -105,12 +109,7 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
     },
     /** Like {@link run}, in the first lane: ahead of every queued request. */
     runFirst(task: () => void): void {
-      if (queued() === 0 && started < o.perTurn) {
-        started++;
-        schedule();
-        task();
-        return;
-      }
+      if (runNow(task)) return;
       first.push(task);
       schedule();
     },
