@@ -106,3 +106,18 @@ test('tracker - a pull overtaken by other input goes on pulling the rest of the 
   const o = t2.handlePullResult('g:x', [msg(1)], 4, pull!.id);
   assert.deepEqual(ranges(o.pulls), [{ convId: 'g:x', fromSeq: 2, toSeq: 3 }]);
 });
+
+test('tracker - a stale marker in an answer (its start already surfaced) asks again for what it covers past lastSeq', () => {
+  const t = new ConversationTracker();
+  t.load(new Map([['r:x', 363]]));
+  // A re-join asked after seq 355; acks of the device's own sends moved it to 363 before the answer came:
+  // the answer's window marker covers 356..380, then the window 381..383.
+  const marker: Message = { ...msg(356, 'r:x'), coversTo: 380 };
+  const o = t.handlePullResult('r:x', [marker, msg(381, 'r:x'), msg(382, 'r:x'), msg(383, 'r:x')], 383);
+  assert.deepEqual(o.surfaced, [], 'nothing surfaces out of order');
+  assert.deepEqual(ranges(o.pulls), [{ convId: 'r:x', fromSeq: 364, toSeq: 380 }]);
+  // The fresh answer (a marker trimmed to what this device misses) fills the gap and drains the held window.
+  const o2 = t.handlePullResult('r:x', [{ ...msg(364, 'r:x'), coversTo: 380 }], 383, o.pulls[0]!.id);
+  assert.deepEqual(seqs(o2.surfaced), [364, 381, 382, 383]);
+  assert.equal(t.lastSeq('r:x'), 383);
+});

@@ -99,10 +99,18 @@ export class ConversationTracker {
     st.known = Math.max(st.known, maxSeq);
     const before = st.lastSeq;
     const surfaced: Message[] = [];
-    for (const m of messages) if (m.convId === convId) this.ingest(st, m, surfaced);
+    // A marker computed before this device moved on (its start already surfaced, e.g. by acks of
+    // the device's own sends while a re-join was answered) still says seqs past lastSeq are gone:
+    // they must be asked again, trimmed, even though nothing surfaced from this answer.
+    let staleCover = false;
+    for (const m of messages) {
+      if (m.convId !== convId) continue;
+      if (m.coversTo !== undefined && m.seq <= st.lastSeq && m.coversTo > st.lastSeq) staleCover = true;
+      this.ingest(st, m, surfaced);
+    }
     // Progress since the pull was asked (from this answer, a push or an ack) means
     // the server is serving the gap: go on. None means it cannot: stop until new input.
-    const progressed = st.lastSeq > before || (current && st.lastSeq >= st.pullFrom);
+    const progressed = st.lastSeq > before || (current && st.lastSeq >= st.pullFrom) || staleCover;
     return { surfaced, pulls: progressed ? this.maybePull(convId, st) : [] };
   }
 
