@@ -9,7 +9,7 @@ import type { Session } from '../services/session.ts';
 import { wsBinaryFrame } from './ws-frame.ts';
 import { flushAtTurnEnd, type TurnWriter } from './turn-writes.ts';
 import type { SecureChannel } from '../secure/channel.ts';
-import type { Pausable, TurnScheduler } from './turn-scheduler.ts';
+import { REQUEST_COST, type Pausable, type TurnScheduler } from './turn-scheduler.ts';
 
 /** What a connection needs from the node. */
 export interface ConnectionDeps {
@@ -170,17 +170,20 @@ export class Connection implements Pausable, TurnWriter {
   }
 
   private handleFrame(data: Uint8Array): void {
-    const scheduler = this.deps.scheduler;
-    if (!scheduler) return this.handleFrameNow(data);
-    scheduler.run(() => {
-      if (!this.closing) this.handleFrameNow(data);
-    }, this);
-  }
-
-  private handleFrameNow(data: Uint8Array): void {
+    // Decoded on arrival (its kind sets its cost), handled in arrival order: a bad frame closes the
+    // connection only after the requests before it ran.
     const r = decodeFrame(data, this.deps.maxFrameBytes);
-    if (!r.ok) return this.reject(r.code, r.message);
-    this.dispatch(r.frame);
+    const handle = (): void => (r.ok ? this.dispatch(r.frame) : this.reject(r.code, r.message));
+    const scheduler = this.deps.scheduler;
+    if (!scheduler) return handle();
+    const kind = r.ok ? r.frame.body.case : undefined;
+    scheduler.run(
+      () => {
+        if (!this.closing) handle();
+      },
+      this,
+      kind === 'pull' || kind === 'sync' ? REQUEST_COST.read : REQUEST_COST.other,
+    );
   }
 
   private reject(code: ErrorCode, message: string): void {
