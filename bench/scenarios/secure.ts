@@ -16,7 +16,7 @@ import { runStep, type StepResult } from '../load/run-step.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PAIRS = 50;
 const FIXED = 10_000;
-const SEARCH = [10_000, 15_000, 20_000, 25_000, 30_000, 40_000];
+const SEARCH = [10_000, 12_000, 14_000, 16_000, 18_000, 20_000, 22_000, 25_000, 30_000, 40_000];
 
 const label = (secure: boolean): string => (secure ? 'on' : 'off');
 const row = (r: StepResult, secure: boolean, test: string): string[] => [
