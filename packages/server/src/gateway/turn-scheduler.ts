@@ -1,12 +1,12 @@
 /**
  * Bounded request work per event-loop turn. Every frame of every connection
- * runs through one FIFO: requests start while the turn has used less than
- * `budgetMs`, the rest wait for the next turn (a `setImmediate`), so the event
- * loop polls between batches and accepts, upgrades and socket reads are never
- * starved by a storm of syncs and pulls. The budget is time, not a count:
- * cheap requests (sends, ~10 us) run hundreds to a turn, so group commits stay
- * large, while expensive ones (pull answers, up to ~0.5 ms) yield after a few
- * tens. Under light load a request runs at once, with no hop.
+ * runs through one FIFO: requests start while the turn has spent fewer than
+ * `maxUnitsPerTurn` cost units (and, if set, less than `budgetMs`), the rest
+ * wait for the next turn (a `setImmediate`), so the event loop polls between
+ * batches and accepts, upgrades and socket reads are never starved by a storm
+ * of syncs and pulls. Cheap requests (sends) cost 1 unit and run hundreds to a
+ * turn, so group commits stay large; reads cost 8. Under light load a request
+ * runs at once, with no hop.
  * One FIFO keeps each connection's requests in the order they arrived.
  * Connection upgrades go in a first lane, served before requests: a client
  * that is not yet connected costs a retransmitted SYN when the kernel's
@@ -26,8 +26,8 @@ export interface Pausable {
 
 /** Options of {@link createTurnScheduler}. */
 export interface TurnSchedulerOptions {
-  /** Time one turn may spend starting requests before yielding to I/O, ms. */
-  readonly budgetMs: number;
+  /** Time one turn may spend starting requests before yielding to I/O, ms (none by default, see {@link TURN_DEFAULTS}). */
+  readonly budgetMs?: number;
   /**
    * At most this many cost units a turn, however little time they took:
    * requests that only start asynchronous work (reads on a worker) cost the
@@ -42,19 +42,19 @@ export interface TurnSchedulerOptions {
 }
 
 /**
- * Defaults: 10 ms per turn keeps accepts and reads polled ~100 times a second
- * under any load. (A count of 48 requests per turn, tried first, halved the
- * sustained 1:1 send rate: group commits shrank to 48 sends.)
+ * Defaults, measured on the benchmarks (bench/RESULTS.md): 1,024 units a turn
+ * and no time budget. A count of 48 (or 128) requests a turn halved the
+ * sustained 1:1 send rate (sends waited behind the cap); a 4 ms time budget
+ * kept 1:1 and the storm fast but delayed a 10,000-member room's messages by
+ * seconds (cause not established; left off until it is).
  */
-export const TURN_DEFAULTS: TurnSchedulerOptions = { budgetMs: 4, maxUnitsPerTurn: 1024, maxQueued: 50_000 };
+export const TURN_DEFAULTS: TurnSchedulerOptions = { maxUnitsPerTurn: 1024, maxQueued: 50_000 };
 
 /**
  * Cost units of a request by kind: a sync or pull starts a read (on the
  * store's worker) and answers with up to a page of messages; a send, the
  * common request, is cheap to start (its commit is batched). 1,024 units: up
- * to 1,024 sends or 128 reads a turn. (Counting every request as one and
- * capping a turn at 48 or 128 halved the sustained 1:1 rate: sends wait
- * behind the cap while the turn has time left. Time alone let a reconnect
+ * to 1,024 sends or 128 reads a turn. (A time budget alone let a reconnect
  * storm start more reads than the worker holds, which then ran on the main
  * thread: 20% slower.)
  */
@@ -72,7 +72,8 @@ export function createTurnScheduler(o: TurnSchedulerOptions = TURN_DEFAULTS) {
   let started = 0;
   let turnStart = 0;
   const maxUnits = o.maxUnitsPerTurn ?? Infinity;
-  const spent = (): boolean => started >= maxUnits || now() - turnStart >= o.budgetMs;
+  const budgetMs = o.budgetMs ?? Infinity;
+  const spent = (): boolean => started >= maxUnits || (budgetMs !== Infinity && now() - turnStart >= budgetMs);
   let scheduled = false;
   const paused = new Set<Pausable>();
 
