@@ -3,20 +3,10 @@
 // (field numbers from proto/tidings/v1/frame.proto and message.proto).
 // storm-wire.test.ts holds this against @tidings/protocol's real codec.
 
-const tmp = { v: 0, p: 0 };
+import { readVarint } from './wire.ts';
 
-function varint(buf: Uint8Array, pos: number): void {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    const b = buf[pos++]!;
-    v += (b & 0x7f) * mul;
-    if (b < 0x80) break;
-    mul *= 128;
-  }
-  tmp.v = v;
-  tmp.p = pos;
-}
+const tmp = { v: 0, p: 0 };
+const varint = (buf: Uint8Array, pos: number): void => readVarint(buf, pos, tmp);
 
 /**
  * Calls `onField(no, value, start, end)` for each field in `[start, end)`:

@@ -82,7 +82,8 @@ export interface Scan {
   end: number;
 }
 
-function readVarint(buf: Uint8Array, pos: number, out: { v: number; p: number }): void {
+/** Reads the varint at `pos` into `out` (its value and the position after it). */
+export function readVarint(buf: Uint8Array, pos: number, out: { v: number; p: number }): void {
   let v = 0;
   let mul = 1;
   for (;;) {
