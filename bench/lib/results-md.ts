@@ -1,5 +1,21 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
+/** What every results section opens with. */
+export interface RunHeader {
+  readonly command: string;
+  readonly date: string;
+  readonly commit: string;
+  readonly machine: string;
+  /** The run's wall time, when known. */
+  readonly seconds?: number;
+}
+
+/** The lines every results section opens with: command, date, commit, machine. */
+export function runHeader(m: RunHeader): string {
+  const date = m.seconds === undefined ? m.date : `${m.date} (${m.seconds} s)`;
+  return [`Command: \`${m.command}\`  `, `Date: ${date}  `, `Commit: ${m.commit}  `, `Machine: ${m.machine}`].join('\n');
+}
+
 /** Renders a GitHub markdown table. */
 export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;

@@ -1,4 +1,4 @@
-import { markdownTable } from '../lib/results-md.ts';
+import { markdownTable, runHeader } from '../lib/results-md.ts';
 import type { StepResult } from './run-step.ts';
 
 /** Everything one run of the one-to-one scenario measured. */
@@ -48,10 +48,7 @@ export function renderOneToOne(run: OneToOneRun, meta: { command: string; date: 
   const fixedOk = fixed.tidings.valid && fixed.tidings.e2e.p99 < 50 && fixed.tidings.achievedRate >= 0.95 * fixed.tidings.rate;
   const steps = [...search.tidings, ...search.ws].map((r) => row('max search', r, sustained(r).ok ? 'sustained' : sustained(r).why));
   return [
-    `Command: \`${meta.command}\`  `,
-    `Date: ${meta.date}  `,
-    `Commit: ${meta.commit}  `,
-    `Machine: ${meta.machine}`,
+    runHeader(meta),
     '',
     'Open-loop load from a separate process over 127.0.0.1; latency = push receive time at the peer minus the',
     'INTENDED send time (coordinated-omission corrected). Server CPU from /proc/<pid>/stat utime+stime over the',

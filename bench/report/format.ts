@@ -1,4 +1,5 @@
 import type { ResultMeta } from '../lib/results-json.ts';
+import { runHeader } from '../lib/results-md.ts';
 
 /** Thousands separators, no decimals. */
 export const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
@@ -13,5 +14,5 @@ export const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** The lines every section opens with. */
 export function metaLines(m: ResultMeta): string {
-  return [`Command: \`${m.command}\`  `, `Date: ${m.date} (${m.seconds} s)  `, `Commit: ${m.commit}  `, `Machine: ${m.machine}`].join('\n');
+  return runHeader(m);
 }

@@ -13,7 +13,7 @@ import { newNonce, signRequest } from '@tidings/server-sdk';
 import { stopChild, tail } from '../lib/child.ts';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { machineBusyMs, sampleProc } from '../lib/proc-stats.ts';
-import { markdownTable, updateSection } from '../lib/results-md.ts';
+import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
 import { readRuntime, startTidings, type TidingsRuntime } from '../lib/tidings-server.ts';
 import type { RoomGenResult } from '../load/room-gen.ts';
 
@@ -160,10 +160,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   const body = [
-    `Command: \`${command}\`  `,
-    `Date: ${new Date().toISOString()}  `,
-    `Commit: ${gitCommit(ROOT)}  `,
-    `Machine: ${machine}`,
+    runHeader({ command, date: new Date().toISOString(), commit: gitCommit(ROOT), machine }),
     '',
     `One room, ${members} member sockets plus one publisher, all in one generator process (its own process; source addresses 127.0.0.10-25), the same generator for every target (bench/load/room-gen.ts): raw \`net\` sockets with a minimal WebSocket frame reader that only locates the 12-byte content (no client library, no protobuf decode, no per-message JSON), and the publisher in a worker thread with frames encoded once per message. Open loop: message k has the fixed intended send instant t0 + k/rate, carried in its content; latency is member receive minus that instant (no coordinated omission), recorded for every delivery on every socket. ${seconds} s window after a 2 s warm-up; deliveries/s counts the deliveries received during the window, of any message (the throughput, also of a target that falls behind); delivered / expected counts the deliveries of the messages intended in the window by the end of a 3 s drain. "first delivery / spread": per message, its first delivery minus its intended instant, and its last delivery minus its first. Server and generator CPU are measured over the window only; a trial whose generator used > 90% of a core in the window or fell > 10 ms (p99) behind its schedule is INVALID. Tidings runs plaintext sessions (the generator does not speak the secure handshake), with its room rate limit off.`,
     '',

@@ -18,7 +18,7 @@ import { pollUntil, stopChild, tail } from '../lib/child.ts';
 import { readJsonLines } from '../lib/json-lines.ts';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { sampleProc } from '../lib/proc-stats.ts';
-import { markdownTable, updateSection } from '../lib/results-md.ts';
+import { markdownTable, updateSection, runHeader, type RunHeader } from '../lib/results-md.ts';
 import { readRuntime } from '../lib/tidings-server.ts';
 import type { GenEvent, GenResult } from '../load/gen-result.ts';
 import { POSTGRES_URL, adminQuery, dropSchema, freshSchemaName } from '../../packages/server/src/storage/postgres/pg.fixture.ts';
@@ -174,7 +174,7 @@ function writePath(script: string, args: string[]): string[] {
 
 const per1k = (ms: number, n: number): string => (n === 0 ? '-' : ((ms / n) * 1000).toFixed(0));
 
-function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[], meta: Record<string, string>, o: { pairs: number; durationMs: number }): string {
+function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[], meta: RunHeader, o: { pairs: number; durationMs: number }): string {
   const rows = steps.map((st) => [
     st.setup.name,
     String(st.rate),
@@ -191,7 +191,7 @@ function render(steps: readonly Step[], pgLines: string[], sqliteLines: string[]
   for (const st of steps) if (sustained(st)) best.set(st.setup.name, Math.max(best.get(st.setup.name) ?? 0, st.rate));
   const names = [...new Set(steps.map((s) => s.setup.name))];
   return [
-    `Command: \`${meta.command}\`  \nDate: ${meta.date}  \nCommit: ${meta.commit}  \nMachine: ${meta.machine}`,
+    runHeader(meta),
     '',
     `1:1 messaging, ${o.pairs} pairs (${o.pairs * 2} sockets), open-loop generator at fixed offered rates, ${o.durationMs / 1000} s measured per step, a fresh server (and a fresh PostgreSQL schema) per step.`,
     'With 2 or 3 nodes sender i connects to node i mod n, so every message crosses NATS from one node to another. With conversation affinity (`commitAffinity=1`, off by default) each conversation commits on one owner node and the others send it its commits over NATS.',

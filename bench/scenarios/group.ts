@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
-import { markdownTable, updateSection } from '../lib/results-md.ts';
+import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
 import { HEADER, api, rows, runGen, startTidingsTarget, type GenResult } from './chatroom.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,10 +45,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     results.push(res);
   }
   const body = [
-    `Command: \`${command}\`  `,
-    `Date: ${new Date().toISOString()}  `,
-    `Commit: ${gitCommit(ROOT)}  `,
-    `Machine: ${machine}`,
+    runHeader({ command, date: new Date().toISOString(), commit: gitCommit(ROOT), machine }),
     '',
     `One group, every member online (one socket each, in the generator process), one member publishing at a fixed rate for ${seconds} s after a 2 s warm-up. Every message is committed to SQLite (WAL, synchronous=normal) before its push, stored once, with one change-index pointer written per member in the same group commit. Latency: member receive minus the intended send instant (open loop), every delivery; generator as in the chatroom section (raw sockets, publisher in a worker thread). Tidings plaintext sessions.`,
     '',

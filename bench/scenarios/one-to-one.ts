@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from '../lib/cpu-profile.ts';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
-import { markdownTable, updateSection } from '../lib/results-md.ts';
+import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
 import { renderOneToOne, sustained, type OneToOneRun, type SearchOutcome } from '../load/one-to-one-report.ts';
 import { MAX_OTHER_CPU, runStep, type StepOptions, type StepResult } from '../load/run-step.ts';
 
@@ -121,7 +121,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (values.profile) {
     const body = await profileTidings(o, Number(values['profile-rate']));
     console.log('\n' + body);
-    if (write) updateSection(results, 'one-to-one: server CPU profile', `Command: \`${command}\`  \nDate: ${meta.date}  \nCommit: ${meta.commit}  \nMachine: ${machine}\n\n${body}`);
+    if (write) updateSection(results, 'one-to-one: server CPU profile', `${runHeader({ command, date: meta.date, commit: meta.commit, machine })}\n\n${body}`);
     return;
   }
   const started = Date.now();

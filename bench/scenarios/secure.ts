@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
-import { markdownTable, updateSection } from '../lib/results-md.ts';
+import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
 import { sustained } from '../load/one-to-one-report.ts';
 import { runStep, type StepResult } from '../load/run-step.ts';
 
@@ -80,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   );
   const header = ['secure', 'test', 'offered msg/s', 'delivered msg/s', 'p50 ms', 'p99 ms', 'server CPU-ms / 1k', 'server CPU %', 'gen CPU %', 'other CPU %', 'verdict'];
   const body = [
-    `Command: \`npm run bench -- secure\`  \nDate: ${new Date().toISOString()}  \nCommit: ${gitCommit(ROOT)}  \nMachine: ${describeMachine()}`,
+    runHeader({ command: 'npm run bench -- secure', date: new Date().toISOString(), commit: gitCommit(ROOT), machine: describeMachine() }),
     '',
     'Same server (`secureSession: optional`), same generator; "on" seals every send and opens every record (AES-256-GCM,',
     'node:crypto), "off" sends plaintext frames. Steps alternate on/off. The server seals the frames of one event-loop turn',
