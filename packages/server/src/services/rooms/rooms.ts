@@ -7,7 +7,7 @@ import { decodeJson, encodeJson } from '../bus-json.ts';
 import { errorFrame } from '../replies.ts';
 import type { Peer } from '../session.ts';
 import { pushFrame, toWireMessage } from '../wire.ts';
-import { createLocalViews } from './local-view.ts';
+import { createLocalViews, type LocalViewsOptions } from './local-view.ts';
 import { createOwnerOps, fail, type RoomOpResult, type SendResult } from './owner.ts';
 import { createPlacement, type Owned } from './placement.ts';
 import { PRIORITY, Room, type RoomEntry, type RoomMember, type RoomPolicy } from './room.ts';
@@ -37,6 +37,9 @@ export interface RoomsOptions {
   readonly requestTimeoutMs?: number;
   /** Node runs alive now (cluster presence), so an owner forgets the members of a node that died. */
   readonly liveNodes?: () => readonly string[];
+  /** Fan-out pacing of large rooms on this node (see {@link LocalViewsOptions}). */
+  readonly sweepIntervalMs?: number;
+  readonly sweepMinMembers?: number;
 }
 
 /** Who asks: a connection (SDK) or the app's backend (API, all rights). */
@@ -132,6 +135,8 @@ export function createRooms(o: RoomsOptions) {
 
   const views = createLocalViews({
     bus: o.bus,
+    ...(o.sweepIntervalMs !== undefined ? { sweepIntervalMs: o.sweepIntervalMs } : {}),
+    ...(o.sweepMinMembers !== undefined ? { sweepMinMembers: o.sweepMinMembers } : {}),
     onNewOwner: (appKey, roomId, peers) => {
       const members = peers.map(memberOf);
       void toOwner(appKey, roomId, { appKey, roomId, op: 'members', members }, (x) => ops.members(x, members)).catch(() => undefined);
