@@ -83,19 +83,20 @@ export async function runOneToOne(o: OneToOneOptions): Promise<OneToOneRun> {
 }
 
 /** Runs Tidings alone under `--cpu-prof` and returns the top self-time functions as markdown. */
-export async function profileTidings(o: OneToOneOptions, rate: number): Promise<string> {
+export async function profileTidings(o: OneToOneOptions, rate: number, secure = false): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-prof-'));
   try {
     const r = await runStep({
       root: ROOT, target: 'tidings', rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs,
       serverNodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir],
+      ...(secure ? { secure } : {}),
     });
     o.log?.(`profiled ${describe(r)}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the server wrote no .cpuprofile');
     const top = topSelfTime(join(dir, file), 25);
     return [
-      `Tidings server under \`--cpu-prof\` at ${rate} msgs/s offered for ${o.stepMs / 1000} s (whole process life, start-up included):`,
+      `Tidings server under \`--cpu-prof\`${secure ? ', secure sessions,' : ''} at ${rate} msgs/s offered for ${o.stepMs / 1000} s (whole process life, start-up included):`,
       `${describe(r)}`,
       '',
       markdownTable(['self ms', '% of samples', 'function'], top.map((t) => [t.ms.toFixed(0), t.percent.toFixed(1), `\`${t.fn}\``])),

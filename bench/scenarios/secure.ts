@@ -12,6 +12,7 @@ import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
 import { sustained } from '../load/one-to-one-report.ts';
 import { runStep, type StepResult } from '../load/run-step.ts';
+import { DEFAULTS, profileTidings } from './one-to-one.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PAIRS = 50;
@@ -33,11 +34,20 @@ const row = (r: StepResult, secure: boolean, test: string): string[] => [
   sustained(r).why,
 ];
 
-/** Command-line entry: `npm run bench -- secure [--no-write]`. */
+/** Command-line entry: `npm run bench -- secure [--no-write] [--profile [--profile-rate N]]`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { 'no-write': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { 'no-write': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-rate': { type: 'string', default: '14000' } },
+  });
   // Both modes against one server configuration: only the generator's choice differs.
   process.env.TIDINGS_SECURE_SESSION = 'optional';
+  if (values.profile) {
+    // Where the server's time goes with and without the secure session, at one rate (printed, not written).
+    const o = { ...DEFAULTS, pairs: PAIRS, log: (l: string) => console.log(l) };
+    for (const secure of [true, false]) console.log(`\n### secure ${label(secure)}\n\n${await profileTidings(o, Number(values['profile-rate']), secure)}`);
+    return;
+  }
   const step = (secure: boolean, rate: number, durationMs: number): Promise<StepResult> =>
     runStep({ root: ROOT, target: 'tidings', rate, pairs: PAIRS, warmupMs: 2000, durationMs, drainMs: 3000, secure });
   const rows: string[][] = [];

@@ -116,7 +116,8 @@ export class Connection implements Pausable, TurnWriter {
     const frames = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(this.channel!.seal(frames), { binary: true });
+    // One buffer, WebSocket header included: the same bytes ws.send would write, without its framing work.
+    if (this.ws.readyState === WebSocket.OPEN) this.raw.write(this.channel!.sealWsFrame(frames));
   }
 
   /** Feeds frames that arrived (already opened) before this connection existed, in order. */

@@ -8,6 +8,7 @@ import {
   RECORD_TAG_BYTES,
   type ErrorCode,
 } from '@tidings/protocol';
+import { wsHeaderBytes, writeWsBinaryHeader } from '../gateway/ws-frame.ts';
 
 /** The derived secret of one direction: AES-256-GCM key and key id. */
 export interface DirectionKeys {
@@ -49,20 +50,33 @@ export class SecureChannel {
 
   /** Seals one or more encoded frames into one record. */
   seal(frames: readonly Uint8Array[]): Buffer {
-    return this.sealPlain(packFrames(frames));
+    return this.sealAfter(packFrames(frames), 0);
   }
 
-  /** Seals an already packed plaintext (see `packFrames`). */
-  sealPlain(plain: Uint8Array): Buffer {
-    const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + plain.length + RECORD_TAG_BYTES);
-    writeRecordHeader(out, this.sendId, this.sendCounter++);
-    const header = out.subarray(0, RECORD_HEADER_BYTES);
+  /**
+   * Seals frames into one record inside a complete unmasked binary WebSocket
+   * frame (what `ws.send(seal(frames))` would put on the socket), in one
+   * buffer, so the caller writes it to the socket as is.
+   */
+  sealWsFrame(frames: readonly Uint8Array[]): Buffer {
+    const plain = packFrames(frames);
+    const n = RECORD_HEADER_BYTES + plain.length + RECORD_TAG_BYTES;
+    const out = this.sealAfter(plain, wsHeaderBytes(n));
+    writeWsBinaryHeader(out, n);
+    return out;
+  }
+
+  /** The record sealing `plain`, after `skip` bytes left for the caller. */
+  private sealAfter(plain: Uint8Array, skip: number): Buffer {
+    const out = Buffer.allocUnsafe(skip + RECORD_HEADER_BYTES + plain.length + RECORD_TAG_BYTES);
+    const header = out.subarray(skip, skip + RECORD_HEADER_BYTES);
+    writeRecordHeader(header, this.sendId, this.sendCounter++);
     const c = createCipheriv('aes-256-gcm', this.sendKey, header.subarray(1), { authTagLength: RECORD_TAG_BYTES });
     c.setAAD(header);
     const body = c.update(plain);
-    body.copy(out, RECORD_HEADER_BYTES);
+    body.copy(out, skip + RECORD_HEADER_BYTES);
     c.final();
-    c.getAuthTag().copy(out, RECORD_HEADER_BYTES + body.length);
+    c.getAuthTag().copy(out, skip + RECORD_HEADER_BYTES + body.length);
     return out;
   }
 
