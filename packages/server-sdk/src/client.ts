@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { privateConvId } from '@tidings/protocol';
+import { chatroomCalls } from './chatrooms.ts';
+import { groupCalls } from './groups.ts';
+import { createLanes } from './lanes.ts';
 import { createTransport, path, type Transport, type TransportOptions } from './transport.ts';
-import type { DeadLetter, HistoryMessage, HistoryPage, MessageInput, SendResult, User, WebhookSettings } from './types.ts';
+import type { DeadLetter, HistoryMessage, HistoryPage, MessageInput, RoomMessageInput, RoomSendResult, SendResult, User, WebhookSettings } from './types.ts';
 
 /** Options of {@link createServerClient}. */
 export interface ServerClientOptions extends TransportOptions {
@@ -14,24 +17,6 @@ function encodeContent(content: string | Uint8Array): { content: string; encodin
 }
 
 type WireMessage = Omit<HistoryMessage, 'content'> & { content: string };
-
-/**
- * Calls made in one conversation run one after another, in call order, so
- * the server commits them in that order even when the caller does not wait.
- */
-function createLanes() {
-  const tails = new Map<string, Promise<unknown>>();
-  return <T>(key: string, run: () => Promise<T>): Promise<T> => {
-    const prev = tails.get(key) ?? Promise.resolve();
-    const next = prev.then(run, run);
-    const tail = next.catch(() => {});
-    tails.set(key, tail);
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
-    return next;
-  };
-}
 
 /**
  * A typed client of the signed server API for an app's backend: signs every
@@ -52,9 +37,9 @@ export function createServerClient(o: ServerClientOptions) {
   const t: Transport = createTransport({ kind: 'app', appKey: o.appKey, appSecret: o.appSecret }, o);
   const lane = createLanes();
 
-  const send = (convId: string, route: string, extra: Record<string, string>, m: MessageInput): Promise<SendResult> => {
+  const send = <R = SendResult>(convId: string, route: string, extra: Record<string, string>, m: MessageInput): Promise<R> => {
     const body = { ...extra, type: m.type, ...encodeContent(m.content), flags: m.flags ?? 0, idempotencyKey: m.idempotencyKey ?? randomUUID() };
-    return lane(convId, () => t.request<SendResult>({ method: 'POST', path: route, body }));
+    return lane(convId, () => t.request<R>({ method: 'POST', path: route, body }));
   };
 
   return {
@@ -100,7 +85,19 @@ export function createServerClient(o: ServerClientOptions) {
         send(privateConvId(from, to), '/v1/messages/private', { from, to }, m),
       /** Sends a system message to `to` (conversation `s:<to>`). */
       sendSystem: (to: string, m: MessageInput): Promise<SendResult> => send(`s:${to}`, '/v1/messages/system', { to }, m),
+      /** Sends to a group on behalf of member `from` (checked like a device send), or as the app (`@system`) when omitted. */
+      sendGroup: (groupId: string, m: MessageInput & { readonly from?: string }): Promise<SendResult> =>
+        send(`g:${groupId}`, '/v1/messages/group', { groupId, ...(m.from !== undefined ? { from: m.from } : {}) }, m),
+      /**
+       * Sends into a chatroom as the app (`@system`), or on behalf of `m.from`,
+       * who need not be joined; members get it in the room's one seq order.
+       * A banned sender is refused (`room.banned`), a muted one too (`send.muted`).
+       */
+      sendRoom: (roomId: string, m: RoomMessageInput): Promise<RoomSendResult> =>
+        send<RoomSendResult>(`r:${roomId}`, path`/v1/chatrooms/${roomId}/messages`, { ...(m.from !== undefined ? { from: m.from } : {}), ...(m.priority ? { priority: m.priority } : {}) }, m),
     },
+    groups: groupCalls(t, lane),
+    chatrooms: chatroomCalls(t, lane),
     webhooks: {
       /** The app's webhook settings (defaults when never set). */
       get: (): Promise<WebhookSettings> => t.request({ method: 'GET', path: '/v1/app/webhooks' }),

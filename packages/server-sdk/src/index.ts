@@ -20,4 +20,22 @@ export type { RequestParts } from './signing.ts';
 export { WEBHOOK_SCHEME, WEBHOOK_TOLERANCE_MS, signWebhook, verifyWebhook } from './webhook.ts';
 export type { WebhookVerdict } from './webhook.ts';
 export { RECALL_TYPE, FLAG_RECALLED } from './types.ts';
-export type { AppInfo, AppWithSecret, DeadLetter, HistoryMessage, HistoryPage, MessageInput, SendResult, User, WebhookSettings } from './types.ts';
+export type {
+  AppInfo,
+  AppWithSecret,
+  DeadLetter,
+  GroupChange,
+  GroupInfo,
+  GroupMember,
+  HistoryMessage,
+  HistoryPage,
+  MessageInput,
+  RoomChange,
+  RoomInfo,
+  RoomMessageInput,
+  RoomPolicy,
+  RoomSendResult,
+  SendResult,
+  User,
+  WebhookSettings,
+} from './types.ts';

@@ -25,7 +25,7 @@ export interface TransportOptions {
 
 /** One API call. */
 export interface ApiRequest {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path with already encoded segments; see {@link path}. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;

@@ -108,3 +108,80 @@ export interface DeadLetter {
   readonly attempts: number;
   readonly lastError: string;
 }
+
+/** The answer to a group or chatroom change: the seq of the entry that announced it (0 when nothing changed). */
+export interface GroupChange {
+  readonly groupId: string;
+  readonly seq: number;
+}
+
+/** A group as the server API returns it. */
+export interface GroupInfo {
+  readonly groupId: string;
+  readonly ownerId: string;
+  readonly name: string;
+  /** App-defined JSON text. */
+  readonly extra: string;
+  /** True: members added later read the whole history. */
+  readonly historyVisible: boolean;
+  readonly muteAll: boolean;
+  /** Plain members that mute-all leaves alone. */
+  readonly exempt: readonly string[];
+  readonly dismissed: boolean;
+  readonly createdAt: number;
+  readonly memberCount: number;
+}
+
+/** One member of a group. */
+export interface GroupMember {
+  readonly userId: string;
+  readonly role: 'owner' | 'admin' | 'member';
+  /** Seq of the entry that added the member. */
+  readonly joinedSeq: number;
+  readonly leftSeq: number;
+  /** ms since the epoch; 0 when not muted. */
+  readonly mutedUntil: number;
+}
+
+/** The answer to a chatroom change: the seq of its notification entry (0 when none). */
+export interface RoomChange {
+  readonly roomId: string;
+  readonly seq: number;
+}
+
+/** Overload and window policy of an app's chatrooms. */
+export interface RoomPolicy {
+  /** Messages kept in memory for catch-up. */
+  readonly windowSize: number;
+  /** Recent messages a fresh joiner gets. */
+  readonly joinRecent: number;
+  /** Per-room message rate; 0 = unlimited. */
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+/** A chatroom as the server API returns it. */
+export interface RoomInfo {
+  readonly roomId: string;
+  /** Distinct users with a joined connection. */
+  readonly memberCount: number;
+  readonly connections: number;
+  readonly maxSeq: number;
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly policy: RoomPolicy;
+}
+
+/** What to send into a chatroom. */
+export interface RoomMessageInput extends MessageInput {
+  /** The user it is from (need not be joined; refused when banned or muted); the app itself (`@system`) when omitted. */
+  readonly from?: string;
+  /** Under overload low is shed first, high never. Default normal. */
+  readonly priority?: 'high' | 'normal' | 'low';
+}
+
+/** The answer to a chatroom send. */
+export interface RoomSendResult extends SendResult {
+  /** True when the room's overload policy shed it: the seq is taken (members get a marker), `msgId` is empty. */
+  readonly shed: boolean;
+}

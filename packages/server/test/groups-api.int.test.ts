@@ -88,3 +88,40 @@ test('groups API - a 10,000-member group: built in adds of 500, one message poin
     await api.node.dispose();
   }
 });
+
+test("groups API - the server SDK covers every group operation; a leave on a member's behalf is the member's own leave", async () => {
+  const api = await apiNode();
+  const g = api.a.groups;
+  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code: string }) => e.code);
+  try {
+    assert.deepEqual(await g.create('g2', { owner: 'alice', members: ['bob', 'carol', 'dave'], name: 'Two' }), { groupId: 'g2', seq: 1 });
+    assert.equal((await g.add('g2', ['erin'], { by: 'alice' })).seq, 2);
+    assert.equal((await g.update('g2', { name: 'Renamed' })).seq, 3);
+    await g.setRole('g2', 'carol', 'admin');
+    await g.mute('g2', 'dave', Date.now() + 60_000);
+    await g.muteAll('g2', true, { exempt: ['bob'] });
+    assert.equal(await code(api.a.messages.sendGroup('g2', { type: 'text', content: 'x', from: 'dave' })), 'send.muted');
+    assert.equal((await api.a.messages.sendGroup('g2', { type: 'text', content: 'from the app' })).duplicate, false);
+    // Leave: by the member (entry member_left naming them), never the owner's.
+    assert.equal(await code(g.leave('g2', 'alice')), 'auth.forbidden');
+    assert.equal(await code(g.leave('g2', 'zoe')), 'send.not_member');
+    const left = await g.leave('g2', 'erin');
+    await g.remove('g2', ['dave']);
+    await g.transfer('g2', 'bob');
+    const info = await g.info('g2');
+    assert.deepEqual([info.name, info.ownerId, info.memberCount, info.muteAll, info.exempt], ['Renamed', 'bob', 3, true, ['bob']]);
+    const first = await g.members('g2', { limit: 2 });
+    const rest = await g.members('g2', { after: first.next, limit: 2 });
+    assert.deepEqual([...first.members, ...rest.members].map((m) => `${m.userId}:${m.role}`), ['alice:admin', 'bob:owner', 'carol:admin']);
+    assert.equal(rest.next, '');
+    const history = await api.a.conversations.history('g:g2');
+    const entry = history.messages.find((m) => m.seq === left.seq)!;
+    assert.deepEqual([entry.type, entry.senderId], ['tidings.group.member_left', 'erin']);
+    await g.dismiss('g2');
+    assert.equal(await code(g.info('g2')), 'conv.not_found');
+    // Another app cannot act on it.
+    assert.equal(await code(api.b.groups.leave('g2', 'bob')), 'conv.not_found');
+  } finally {
+    await api.node.dispose();
+  }
+});

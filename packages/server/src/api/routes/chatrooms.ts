@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { caller, type ApiDeps } from '../context.ts';
 import { sendError } from '../errors.ts';
-import { ERROR_RESPONSES, ID } from '../schemas.ts';
-import { SYSTEM_SENDER } from './messages.ts';
+import { PRIORITY } from '../../services/rooms/rooms.ts';
+import { ERROR_RESPONSES, ID, SEND_RESULT } from '../schemas.ts';
+import { API_DEVICE, SEND_FIELDS, SYSTEM_SENDER, contentOf, type SendBody } from './messages.ts';
 
 const ROOM_PARAMS = { type: 'object', required: ['roomId'], properties: { roomId: ID } } as const;
 const RESULT = { type: 'object', required: ['roomId', 'seq'], properties: { roomId: { type: 'string' }, seq: { type: 'integer', description: 'Seq of the notification entry; 0 when none.' } } } as const;
@@ -30,12 +31,24 @@ const INFO = {
   },
 } as const;
 
+/** The answer to a room send: a send result that may have been shed by the room's overload policy. */
+const ROOM_SEND_RESULT = {
+  ...SEND_RESULT,
+  required: [...SEND_RESULT.required, 'shed'],
+  properties: {
+    ...SEND_RESULT.properties,
+    shed: { type: 'boolean', description: "True when the room's overload policy shed it: the seq is taken (members get a marker for it), msgId is empty." },
+  },
+} as const;
+
 type Params = { roomId: string };
+type RoomSendBody = SendBody & { from?: string; priority: keyof typeof PRIORITY };
 
 /**
  * Chatrooms: create, inspect, manage and destroy rooms (through whichever node
- * owns each), and set the app's overload policy. Messages are not stored;
- * members join over the SDK. Signed by the app.
+ * owns each), send into them from the app's backend, and set the app's
+ * overload policy. Messages are not stored; members join over the SDK.
+ * Signed by the app.
  */
 export function chatroomRoutes(api: FastifyInstance, d: ApiDeps): void {
   const tags = ['chatrooms'];
@@ -122,5 +135,39 @@ export function chatroomRoutes(api: FastifyInstance, d: ApiDeps): void {
     '/v1/chatrooms/:roomId/attrs/delete',
     { schema: change('Delete attributes (members get tidings.room.attrs_deleted)', { required: ['keys'], properties: { keys: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 } } } }) },
     async (req, reply) => run(reply, caller(req).appKey, req.params.roomId, 'delete_attrs', { keys: req.body.keys }),
+  );
+
+  api.post<{ Params: Params; Body: RoomSendBody }>(
+    '/v1/chatrooms/:roomId/messages',
+    {
+      schema: {
+        summary: "Send into a room as the app (@system) or on behalf of a user, who need not be joined; a banned user is refused, a muted one too, and the room's overload policy applies",
+        tags,
+        params: ROOM_PARAMS,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'content', 'idempotencyKey'],
+          properties: {
+            from: { ...ID, description: 'The user the message is from; the app itself (@system) when omitted.' },
+            ...SEND_FIELDS,
+            priority: { type: 'string', enum: ['high', 'normal', 'low'], default: 'normal', description: 'Under overload low is shed first, high never.' },
+          },
+        },
+        response: { 200: ROOM_SEND_RESULT, ...ERROR_RESPONSES },
+      },
+    },
+    async (req, reply) => {
+      const { appKey } = caller(req);
+      const { roomId } = req.params;
+      const from = req.body.from ?? SYSTEM_SENDER;
+      const content = contentOf(req.body);
+      if (!content) return sendError(reply, 'protocol.invalid_request', 'content is not base64');
+      if (d.users.isDeleted(appKey, from)) return sendError(reply, 'user.deleted', `user ${from} was deleted`);
+      const body = { deviceId: API_DEVICE, clientMsgId: req.body.idempotencyKey, type: req.body.type, content, priority: PRIORITY[req.body.priority], flags: req.body.flags };
+      const r = await rooms.post(appKey, roomId, from, body);
+      if (!r.ok) return sendError(reply, r.code, r.message);
+      return { convId: `r:${roomId}`, seq: r.seq, msgId: r.msgId, ts: r.ts, duplicate: r.duplicate, shed: r.shed };
+    },
   );
 }

@@ -161,6 +161,16 @@ export function groupRoutes(api: FastifyInstance, d: ApiDeps): void {
     async (req, reply) => run(reply, caller(req).appKey, req.body.by, req.params.groupId, 'remove', { members: req.body.members }),
   );
 
+  // Checked as the member's own leave (the owner must transfer first), not with the API's owner rights.
+  api.post<{ Params: MemberParams }>(
+    '/v1/groups/:groupId/members/:userId/leave',
+    { schema: change("Leave on a member's behalf: entry tidings.group.member_left by the member (remove is the admin's act); the owner must transfer first", { params: MEMBER_PARAMS }) },
+    async (req, reply) => {
+      const r = await groups.run(caller(req).appKey, { userId: req.params.userId, api: false }, req.params.groupId, 'leave', {});
+      return r.ok ? r.value : sendError(reply, r.code, r.message);
+    },
+  );
+
   api.post<{ Params: Params; Body: { to: string; by?: string } }>(
     '/v1/groups/:groupId/transfer',
     {

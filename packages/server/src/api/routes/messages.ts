@@ -12,7 +12,7 @@ export const API_DEVICE = 'server-api';
 export const SYSTEM_SENDER = '@system';
 
 /** Fields of every send body. */
-const SEND_FIELDS = {
+export const SEND_FIELDS = {
   type: { type: 'string', minLength: 1, maxLength: 64, description: 'Message type, e.g. text.' },
   content: { type: 'string', description: 'The content: UTF-8 text, or base64 when encoding is base64.' },
   encoding: { type: 'string', enum: ['utf8', 'base64'], default: 'utf8' },
@@ -20,7 +20,8 @@ const SEND_FIELDS = {
   idempotencyKey: IDEMPOTENCY_KEY,
 } as const;
 
-interface SendBody {
+/** The body of every send, as validated by {@link SEND_FIELDS}. */
+export interface SendBody {
   type: string;
   content: string;
   encoding: 'utf8' | 'base64';
@@ -44,7 +45,8 @@ export async function commitAndAnswer(d: ApiDeps, reply: FastifyReply, draft: Se
   return sendResultOf(r.message, r.duplicate);
 }
 
-function contentOf(body: SendBody): Uint8Array | undefined {
+/** The content bytes of a send body; undefined when `base64` content is not base64. */
+export function contentOf(body: SendBody): Uint8Array | undefined {
   if (body.encoding === 'utf8') return new TextEncoder().encode(body.content);
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body.content)) return undefined;
   return new Uint8Array(Buffer.from(body.content, 'base64'));

@@ -3,7 +3,7 @@ import type { RoomStore } from '../../storage/room-port.ts';
 import type { RoomEntry, RoomMember } from './room.ts';
 import type { Room } from './room.ts';
 import type { Owned } from './placement.ts';
-import { ENTRY_KIND, type EntryKind } from './room-wire.ts';
+import { ENTRY_KIND, type EntryKind, type SendBody } from './room-wire.ts';
 
 /** The answer to a room operation. */
 export type RoomOpResult =
@@ -71,23 +71,42 @@ export function createOwnerOps(d: OwnerDeps) {
     return p;
   }
 
+  /** Gives a send its seq (or sheds it) and publishes it; `skip` is the sending connection (it has its ack). */
+  function admit(x: Owned<Room>, senderId: string, req: SendBody, skip?: string): SendResult {
+    const room = x.room;
+    const now = d.now();
+    const r = room.admit({ senderId, clientMsgId: req.clientMsgId }, req.priority, now, (seq) => entry(room, seq, senderId, req.deviceId, req.clientMsgId, req.type, req.content, now, req.flags >>> 0));
+    if (r.kind === 'duplicate') return { ok: true, seq: r.seq, msgId: r.msgId, ts: r.ts, duplicate: true, shed: r.shed };
+    if (r.kind === 'shed') {
+      d.scheduleMarker(x);
+      return { ok: true, seq: r.seq, msgId: '', ts: now, duplicate: false, shed: true };
+    }
+    d.publish(x, r.marker);
+    d.publish(x, r.message, skip);
+    return { ok: true, seq: r.message.seq, msgId: r.message.msgId, ts: r.message.ts, duplicate: false, shed: false };
+  }
+
   return {
-    send(x: Owned<Room>, m: RoomMember, req: { deviceId: string; clientMsgId: string; type: string; content: Uint8Array; priority: number; flags: number }): SendResult {
+    send(x: Owned<Room>, m: RoomMember, req: SendBody): SendResult {
       const room = x.room;
       if (room.banned.has(m.userId)) return fail('send.not_member');
       // The member's node vouches for the join (after a takeover this owner has not seen it).
       room.addMember(m);
-      const now = d.now();
-      if ((room.muted.get(m.userId) ?? 0) > now) return fail('send.muted');
-      const r = room.admit({ senderId: m.userId, clientMsgId: req.clientMsgId }, req.priority, now, (seq) => entry(room, seq, m.userId, req.deviceId, req.clientMsgId, req.type, req.content, now, req.flags >>> 0));
-      if (r.kind === 'duplicate') return { ok: true, seq: r.seq, msgId: r.msgId, ts: r.ts, duplicate: true, shed: r.shed };
-      if (r.kind === 'shed') {
-        d.scheduleMarker(x);
-        return { ok: true, seq: r.seq, msgId: '', ts: now, duplicate: false, shed: true };
-      }
-      d.publish(x, r.marker);
-      d.publish(x, r.message, m.connectionId);
-      return { ok: true, seq: r.message.seq, msgId: r.message.msgId, ts: r.message.ts, duplicate: false, shed: false };
+      if ((room.muted.get(m.userId) ?? 0) > d.now()) return fail('send.muted');
+      return admit(x, m.userId, req, m.connectionId);
+    },
+
+    /**
+     * A send by the app's backend (server API) as `userId` (a user, or the
+     * system sender): no membership needed and none made, but a banned user is
+     * refused (`room.banned`), a muted one too (`send.muted`), and the room's
+     * overload bucket applies as to any send.
+     */
+    post(x: Owned<Room>, userId: string, req: SendBody): SendResult {
+      const room = x.room;
+      if (room.banned.has(userId)) return fail('room.banned');
+      if ((room.muted.get(userId) ?? 0) > d.now()) return fail('send.muted');
+      return admit(x, userId, req);
     },
 
     join(x: Owned<Room>, m: RoomMember, afterSeq: number, resume: boolean): RoomOpResult {

@@ -80,7 +80,7 @@ export function decodeEntry(p: Uint8Array): (EntryHeader & { readonly frame: Uin
   return { kind: p[1] as EntryKind, epoch: dv.getUint32(2), seq: dv.getFloat64(6), ts: dv.getFloat64(14), user, clientMsgId, msgId, frame: p.subarray(at) };
 }
 
-/** One member send as forwarded to the owner. */
+/** One send as forwarded to the owner (a member's, or the server API's). */
 export interface SendBody {
   readonly deviceId: string;
   readonly clientMsgId: string;
@@ -93,6 +93,7 @@ export interface SendBody {
 /** A request to a room's owner. */
 export type OwnerRequest = { readonly appKey: string; readonly roomId: string } & (
   | { readonly op: 'send'; readonly member: RoomMember; readonly items: readonly SendBody[] }
+  | { readonly op: 'post'; readonly userId: string; readonly body: SendBody }
   | { readonly op: 'join'; readonly member: RoomMember; readonly afterSeq: number; readonly resume: boolean }
   | { readonly op: 'leave'; readonly connectionId: string }
   | { readonly op: 'pull'; readonly member: RoomMember; readonly fromSeq: number; readonly toSeq: number; readonly limit: number }

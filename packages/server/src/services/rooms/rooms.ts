@@ -7,7 +7,7 @@ import { decodeJson, encodeJson } from '../bus-json.ts';
 import { errorFrame } from '../replies.ts';
 import type { Peer } from '../session.ts';
 import { pushFrame, toWireMessage } from '../wire.ts';
-import { createLocalViews, type LocalViewsOptions } from './local-view.ts';
+import { createLocalViews } from './local-view.ts';
 import { createOwnerOps, fail, type RoomOpResult, type SendResult } from './owner.ts';
 import { createPlacement, type Owned } from './placement.ts';
 import { PRIORITY, Room, type RoomEntry, type RoomMember, type RoomPolicy } from './room.ts';
@@ -37,7 +37,7 @@ export interface RoomsOptions {
   readonly requestTimeoutMs?: number;
   /** Node runs alive now (cluster presence), so an owner forgets the members of a node that died. */
   readonly liveNodes?: () => readonly string[];
-  /** Fan-out pacing of large rooms on this node (see {@link LocalViewsOptions}). */
+  /** Fan-out pacing of large rooms on this node (see `LocalViewsOptions` in local-view.ts). */
   readonly sweepIntervalMs?: number;
   readonly sweepMinMembers?: number;
 }
@@ -192,6 +192,8 @@ export function createRooms(o: RoomsOptions) {
     switch (req.op) {
       case 'send':
         return answer(req.items.map((b) => ops.send(x!, req.member, b)));
+      case 'post':
+        return answer(ops.post(x, req.userId, req.body));
       case 'join':
         return answer(ops.join(x, req.member, req.afterSeq, req.resume));
       case 'pull':
@@ -288,6 +290,20 @@ export function createRooms(o: RoomsOptions) {
     );
   }
 
+  /**
+   * A send by the app's backend (server API) as `userId`: run on the owner
+   * like a member's send, so it takes its place in the room's one seq order,
+   * but the sender need not be joined ({@link createOwnerOps} `post`).
+   */
+  async function post(appKey: string, roomId: string, userId: string, body: SendBody): Promise<SendResult> {
+    if (!isValidId(roomId)) return fail('conv.invalid_id');
+    if (!body.clientMsgId || body.clientMsgId.length > MAX_ID_LENGTH) return fail('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
+    if (!body.type || body.type.length > 64) return fail('protocol.invalid_request', 'type must be 1-64 characters');
+    if (body.content.byteLength > o.maxContentBytes) return fail('send.content_too_large');
+    const r = await toOwner(appKey, roomId, { appKey, roomId, op: 'post', userId, body }, (x) => ops.post(x, userId, body));
+    return r === NOT_FOUND ? fail('conv.not_found') : r === UNAVAILABLE ? fail('storage.unavailable', 'the room is moving to another node; retry') : r;
+  }
+
   /** Runs one operation; `actor` is a connection (SDK) or the API (all rights). */
   async function run(appKey: string, actor: RoomActor, roomId: string, op: string, a: Record<string, unknown>, afterSeq = 0): Promise<RoomOpResult> {
     if (!isValidId(roomId)) return fail('conv.invalid_id');
@@ -372,6 +388,7 @@ export function createRooms(o: RoomsOptions) {
     pull,
     request,
     run,
+    post,
     /** The connection closed: it leaves every room it joined (the owners are told, best effort). */
     closed(peer: Peer): void {
       for (const { appKey, roomId } of views.closed(peer)) {
