@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, loadConfig, startNode } from '@tidings/server';
+import { createServerClient } from '@tidings/server-sdk';
 
 const root = resolve(import.meta.dirname, '../../..');
 const main = join(root, 'packages/cli/src/main.ts');
@@ -41,6 +42,13 @@ test('cli - app, user and message commands drive the server API with --json outp
     const history = await cli('message', 'history', 'p:alice:bob', '--from-seq', '1', ...creds);
     assert.deepEqual(history.messages.map((m: { text: string }) => m.text), ['hello']);
     assert.equal((await cli('message', 'recall', 'p:alice:bob', '1', ...creds)).seq, 2);
+    // Into a chatroom, as the app or on a user's behalf (who need not be joined).
+    await createServerClient({ baseUrl: node.info.httpUrl, appKey: shop.appKey, appSecret: shop.appSecret }).chatrooms.create('lobby');
+    const posted = await cli('message', 'send', '--room', 'lobby', '--from', 'alice', '--text', 'hi all', '--key', 'r1', '--priority', 'high', ...creds);
+    assert.deepEqual([posted.convId, posted.seq, posted.duplicate, posted.shed], ['r:lobby', 1, false, false]);
+    assert.equal((await cli('message', 'send', '--room', 'lobby', '--from', 'alice', '--text', 'hi all', '--key', 'r1', ...creds)).duplicate, true);
+    assert.equal((await cli('message', 'send', '--room', 'lobby', '--text', 'from the app', ...creds)).seq, 2);
+    await assert.rejects(cli('message', 'send', '--room', 'nowhere', '--text', 'x', ...creds), (err: { code: number; stderr: string }) => err.code === 2 && /conv\.not_found/.test(err.stderr));
 
     // The key SDK clients pin, from the signed API; a chat with a remote --url and no key to pin is refused.
     assert.deepEqual(await cli('server-key', ...creds), { serverKey: node.info.serverKey });

@@ -5,6 +5,7 @@ import { REMOTE_OPTIONS, api, appFrom, print } from './remote.ts';
 const USAGE = `usage:
   tidings message send --from USER --to USER --text TEXT [--type T] [--key IDEMPOTENCY_KEY]
   tidings message send --system --to USER --text TEXT [--type T] [--key IDEMPOTENCY_KEY]
+  tidings message send --room ROOM [--from USER] --text TEXT [--type T] [--key IDEMPOTENCY_KEY] [--priority high|normal|low]
   tidings message history <convId> [--from-seq N] [--to-seq N] [--limit N]
   tidings message recall <convId> <seq>`;
 
@@ -14,6 +15,8 @@ function int(flag: string, v: string | undefined): number | undefined {
   if (!Number.isInteger(n) || n < 1) throw new CliError(`--${flag} must be a positive integer`);
   return n;
 }
+
+const isPriority = (v: string): v is 'high' | 'normal' | 'low' => v === 'high' || v === 'normal' || v === 'low';
 
 /** `tidings message ...`: send, read and recall through the signed server API. */
 export async function runMessage(args: string[]): Promise<void> {
@@ -28,6 +31,8 @@ export async function runMessage(args: string[]): Promise<void> {
       type: { type: 'string' },
       key: { type: 'string' },
       system: { type: 'boolean' },
+      room: { type: 'string' },
+      priority: { type: 'string' },
       'from-seq': { type: 'string' },
       'to-seq': { type: 'string' },
       limit: { type: 'string' },
@@ -35,6 +40,21 @@ export async function runMessage(args: string[]): Promise<void> {
   });
   const [verb, convId, seq] = positionals;
   const client = appFrom(values);
+  if (verb === 'send' && values.room !== undefined) {
+    const priority = values.priority;
+    if (values.text === undefined || values.to || values.system) throw new CliError(USAGE);
+    if (priority !== undefined && !isPriority(priority)) throw new CliError('--priority must be high, normal or low');
+    const m = {
+      type: values.type ?? 'text',
+      content: values.text,
+      ...(values.key ? { idempotencyKey: values.key } : {}),
+      ...(values.from ? { from: values.from } : {}),
+      ...(priority ? { priority } : {}),
+    };
+    const r = await api(client.messages.sendRoom(values.room, m));
+    const what = r.duplicate ? 'already sent' : r.shed ? 'shed (room overloaded)' : 'sent';
+    return print(values, r, (x) => `${what}: ${x.convId} #${x.seq}${x.msgId ? ` (${x.msgId})` : ''}`);
+  }
   if (verb === 'send') {
     if (!values.to || values.text === undefined || (!values.system && !values.from)) throw new CliError(USAGE);
     const m = { type: values.type ?? 'text', content: values.text, ...(values.key ? { idempotencyKey: values.key } : {}) };
