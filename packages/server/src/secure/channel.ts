@@ -34,6 +34,11 @@ export class SecureChannel {
   private readonly recvId: Uint8Array;
   private sendCounter = 0;
   private recvCounter = 0;
+  /** The header of the record being sealed / opened, and its nonce part: reused (node:crypto copies them), no view per record. */
+  private readonly sendHeader = Buffer.alloc(RECORD_HEADER_BYTES);
+  private readonly sendNonce = this.sendHeader.subarray(1);
+  private readonly recvHeader = Buffer.alloc(RECORD_HEADER_BYTES);
+  private readonly recvNonce = this.recvHeader.subarray(1);
 
   constructor(send: DirectionKeys, recv: DirectionKeys) {
     // A KeyObject keeps OpenSSL from re-importing the raw key on every record (4x cheaper).
@@ -69,10 +74,11 @@ export class SecureChannel {
   /** The record sealing `plain`, after `skip` bytes left for the caller. */
   private sealAfter(plain: Uint8Array, skip: number): Buffer {
     const out = Buffer.allocUnsafe(skip + RECORD_HEADER_BYTES + plain.length + RECORD_TAG_BYTES);
-    const header = out.subarray(skip, skip + RECORD_HEADER_BYTES);
+    const header = this.sendHeader;
     writeRecordHeader(header, this.sendId, this.sendCounter++);
-    const c = createCipheriv('aes-256-gcm', this.sendKey, header.subarray(1), { authTagLength: RECORD_TAG_BYTES });
+    const c = createCipheriv('aes-256-gcm', this.sendKey, this.sendNonce, { authTagLength: RECORD_TAG_BYTES });
     c.setAAD(header);
+    header.copy(out, skip);
     const body = c.update(plain);
     body.copy(out, skip + RECORD_HEADER_BYTES);
     c.final();
@@ -87,11 +93,12 @@ export class SecureChannel {
   open(record: Uint8Array): OpenResult {
     const bad = checkRecordHeader(record, this.recvId, this.recvCounter);
     if (bad) return { ok: false, ...bad };
-    const header = record.subarray(0, RECORD_HEADER_BYTES);
+    const header = this.recvHeader;
+    for (let i = 0; i < RECORD_HEADER_BYTES; i++) header[i] = record[i]!;
     const tagAt = record.length - RECORD_TAG_BYTES;
     let plain: Buffer;
     try {
-      const d = createDecipheriv('aes-256-gcm', this.recvKey, header.subarray(1), { authTagLength: RECORD_TAG_BYTES });
+      const d = createDecipheriv('aes-256-gcm', this.recvKey, this.recvNonce, { authTagLength: RECORD_TAG_BYTES });
       d.setAAD(header);
       d.setAuthTag(record.subarray(tagAt));
       plain = d.update(record.subarray(RECORD_HEADER_BYTES, tagAt));
