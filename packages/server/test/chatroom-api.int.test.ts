@@ -53,10 +53,16 @@ test("chatroom API - a backend send takes its place in the room's one seq order,
     await tidings.chatrooms.create('live');
     await p.c('ann').rooms.join('live');
     await p.c('ben').rooms.join('live');
-    // 20 member sends and 20 API sends in flight at once: as the app, and on behalf of carol, who never joins.
-    const member = Array.from({ length: 20 }, (_, i) =>
-      p.c(i % 2 ? 'ann' : 'ben').rooms.send('live', { type: 'text', content: `member ${i}` }),
-    );
+    // 20 member sends (paced, so they span the API sends) and 20 API sends at the same time: as the app,
+    // and on behalf of carol, who never joins.
+    const member = (async () => {
+      const acks = [];
+      for (let i = 0; i < 20; i++) {
+        acks.push(await p.c(i % 2 ? 'ann' : 'ben').rooms.send('live', { type: 'text', content: `member ${i}` }));
+        await sleep(5);
+      }
+      return acks;
+    })();
     const api = Array.from({ length: 20 }, (_, i) =>
       tidings.messages.sendRoom('live', {
         type: 'text',
@@ -65,7 +71,7 @@ test("chatroom API - a backend send takes its place in the room's one seq order,
         ...(i % 2 ? { from: 'carol' } : {}),
       }),
     );
-    const [memberAcks, apiAcks] = await Promise.all([Promise.all(member), Promise.all(api)]);
+    const [memberAcks, apiAcks] = await Promise.all([member, Promise.all(api)]);
     await until(() => p.c('ann').lastSeq(conv) === 40 && p.c('ben').lastSeq(conv) === 40, 'both members at 40');
     assertOneOrder([p.seen('ann', conv), p.seen('ben', conv)], 40);
     assert.deepEqual(new Set([...memberAcks, ...apiAcks].map((a) => a.seq)).size, 40, 'every send its own seq');
@@ -140,6 +146,24 @@ test('chatroom API - unknown room, another app, banned, muted and deleted sender
     assert.equal(await apiCode(b.messages.sendRoom('live', m())), 'conv.not_found');
     await b.chatrooms.create('live');
     assert.equal((await b.messages.sendRoom('live', m())).seq, 1);
+    // Nor can the dev app touch B's room on any chatroom route: B's room stays as it was.
+    await b.chatrooms.create('b-only');
+    await b.chatrooms.setAttrs('b-only', { k: 'v' });
+    const rooms = tidings.chatrooms;
+    for (const call of [
+      rooms.info('b-only'),
+      rooms.kick('b-only', 'x'),
+      rooms.ban('b-only', 'x'),
+      rooms.unban('b-only', 'x'),
+      rooms.mute('b-only', 'x', 0),
+      rooms.setAttrs('b-only', { k: 'w' }),
+      rooms.deleteAttrs('b-only', ['k']),
+      rooms.destroy('b-only'),
+      tidings.messages.sendRoom('b-only', m()),
+    ])
+      assert.equal(await apiCode(call), 'conv.not_found');
+    assert.deepEqual((await b.chatrooms.info('b-only')).attrs, { k: 'v' });
+    assert.equal((await b.chatrooms.info('b-only')).maxSeq, 1);
     // Banned, muted (until unmuted) and deleted users cannot be sent as.
     await tidings.chatrooms.ban('live', 'eve');
     assert.equal(await apiCode(tidings.messages.sendRoom('live', m('eve'))), 'room.banned');
