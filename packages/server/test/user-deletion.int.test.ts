@@ -82,3 +82,41 @@ test('user deletion - tokens refused at once (auth.user_deleted), live devices c
     await node.dispose();
   }
 });
+
+test('user deletion - the user leaves every group: removed as a member, an owned group passes to its first admin (else first member), a group left empty is dismissed', async () => {
+  const { node, a } = await apiNode();
+  try {
+    await a.groups.create('plain', { owner: 'carol', members: ['alice', 'bob'] });
+    await a.groups.create('with-admin', { owner: 'alice', members: ['bob', 'dan', 'erin'] });
+    await a.groups.setRole('with-admin', 'erin', 'admin');
+    await a.groups.create('members-only', { owner: 'alice', members: ['zed', 'dan'] });
+    await a.groups.create('alone', { owner: 'alice' });
+    await a.groups.create('left-before', { owner: 'carol', members: ['alice'] });
+    await a.groups.remove('left-before', ['alice']);
+    await a.groups.create('not-hers', { owner: 'bob', members: ['dan'] });
+    const before = await a.groups.info('not-hers');
+
+    await a.users.delete('alice');
+    const members = async (g: string) => (await a.groups.members(g)).members.map((m) => `${m.userId}:${m.role}`).sort();
+    assert.deepEqual(await members('plain'), ['bob:member', 'carol:owner']);
+    assert.equal((await a.groups.info('with-admin')).ownerId, 'erin', 'the admin takes over');
+    assert.deepEqual(await members('with-admin'), ['bob:member', 'dan:member', 'erin:owner']);
+    assert.equal((await a.groups.info('members-only')).ownerId, 'dan', 'no admin: the first member by id takes over');
+    assert.deepEqual(await members('members-only'), ['dan:owner', 'zed:member']);
+    assert.equal(await apiCode(a.groups.info('alone')), 'conv.not_found 404', 'nobody left: dismissed');
+    assert.deepEqual(await members('left-before'), ['carol:owner']);
+    assert.deepEqual(await a.groups.info('not-hers'), before, 'a group she was never in is untouched');
+    // Every member saw the change in the group's stream, from the app's backend.
+    const plain = await a.conversations.history('g:plain', { fromSeq: 1 });
+    assert.deepEqual(
+      plain.messages.map((m) => [m.type, m.senderId]).at(-1),
+      ['tidings.group.members_removed', '@system'],
+    );
+    // Deleting again changes nothing.
+    const seq = (await a.conversations.history('g:with-admin', { fromSeq: 1 })).messages.at(-1)!.seq;
+    await a.users.delete('alice');
+    assert.equal((await a.conversations.history('g:with-admin', { fromSeq: 1 })).messages.at(-1)!.seq, seq);
+  } finally {
+    await node.dispose();
+  }
+});

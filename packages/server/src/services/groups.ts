@@ -199,7 +199,65 @@ export function createGroups(o: { store: Store; sends: SendPath; now: () => numb
     run(appKey: string, actor: GroupActor, groupId: string, op: string, args: Args = {}): Promise<GroupOpResult> {
       return lane(`${appKey}\u0000${groupId}`, () => run(appKey, actor, groupId, op, args));
     },
+
+    /**
+     * Takes a deleted user out of every group they are in, as the app's
+     * backend (`by`): a member is removed (`members_removed`); an owner first
+     * hands the group to its first admin, else its first member (by user id),
+     * or the group is dismissed when nobody else is left. The groups are found
+     * through the user's change index (every membership change writes a pointer
+     * to each member). Idempotent: groups the user already left are skipped, so
+     * a retried deletion finishes the job. Returns the groups changed.
+     */
+    async removeUser(appKey: string, userId: string, by: string): Promise<string[]> {
+      const actor = { userId: by, api: true };
+      const changed: string[] = [];
+      for (let after = 0; ; ) {
+        const page = await o.store.changesSince(appKey, userId, after, 500);
+        for (const c of page) {
+          if (!c.convId.startsWith('g:')) continue;
+          const groupId = c.convId.slice(2);
+          const r = await lane(`${appKey}\u0000${groupId}`, () => leaveForGood(appKey, groupId, userId, actor));
+          if (r) changed.push(groupId);
+        }
+        if (page.length < 500) return changed;
+        after = page.at(-1)!.version;
+      }
+    },
   };
+
+  /** One group of {@link removeUser}; true when it changed. Throws when a step fails, so the deletion can be retried. */
+  async function leaveForGood(appKey: string, groupId: string, userId: string, actor: GroupActor): Promise<boolean> {
+    const group = await o.store.getGroup(appKey, groupId);
+    const m = group && !group.dismissed ? await o.store.getGroupMember(appKey, groupId, userId) : undefined;
+    if (!m || m.leftSeq !== 0) return false;
+    const must = (r: GroupOpResult): void => {
+      if (!r.ok) throw new Error(`group ${groupId}: ${r.code}${r.message ? ` (${r.message})` : ''}`);
+    };
+    if (m.role === 'owner') {
+      let heir: GroupMember | undefined;
+      for (let after = ''; ; ) {
+        const page = await o.store.listGroupMembers(appKey, groupId, after, 500);
+        for (const x of page) {
+          if (x.leftSeq !== 0 || x.userId === userId) continue;
+          if (x.role === 'admin') {
+            heir = x;
+            break;
+          }
+          heir ??= x;
+        }
+        if (heir?.role === 'admin' || page.length < 500) break;
+        after = page.at(-1)!.userId;
+      }
+      if (!heir) {
+        must(await run(appKey, actor, groupId, 'dismiss', {}));
+        return true;
+      }
+      must(await run(appKey, actor, groupId, 'transfer', { to: heir.userId }));
+    }
+    must(await run(appKey, actor, groupId, 'remove', { members: [userId] }));
+    return true;
+  }
 }
 
 /** The group service. */

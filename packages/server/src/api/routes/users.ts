@@ -3,6 +3,7 @@ import { issueUserToken } from '../../auth/tokens.ts';
 import type { UserRecord } from '../../storage/port.ts';
 import { caller, type ApiDeps } from '../context.ts';
 import { sendError } from '../errors.ts';
+import { SYSTEM_SENDER } from './messages.ts';
 import { ERROR_RESPONSES, USER, USER_PARAMS } from '../schemas.ts';
 
 /** Longest token lifetime a caller may ask for: one year. */
@@ -149,6 +150,8 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
         summary: 'Delete a user: erase the profile, refuse every token, close their connections, refuse sends to them',
         description:
           'Idempotent. Their messages stay in the conversations (sender id kept; GET of the user answers the tombstone). ' +
+          'They leave every group (members_removed by @system); a group they own passes to its first admin, else its first member by id, ' +
+          'and a group with nobody else is dismissed. If this fails midway, calling it again finishes the job. ' +
           'Registering the same id again (PUT) re-creates the user; tokens issued before the deletion stay refused.',
         tags,
         params: USER_PARAMS,
@@ -159,6 +162,7 @@ export function userRoutes(api: FastifyInstance, d: ApiDeps): void {
       const appKey = caller(req).appKey;
       const user = await d.store.deleteUser(appKey, req.params.userId, d.now());
       d.users.changed({ appKey, userId: req.params.userId, deleted: true, close: 'auth.user_deleted' });
+      await d.groups?.removeUser(appKey, req.params.userId, SYSTEM_SENDER);
       return view(user);
     },
   );
