@@ -215,6 +215,8 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
   // 4. Write everything in one statement.
   const moved = [...cursors.values()].filter((c) => c.changed);
   const users = [...bumps.values()].sort(byKey);
+  const position = new Map<UserBump, number>();
+  for (const [i, u] of users.entries()) position.set(u, i + 1);
   const entries = [...changes.values()];
   const hooks = messages.filter((m) => hooked.has(m));
   await run(client, COMMIT_SQL.write, [
@@ -251,6 +253,7 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     int8Array(hooks.map((m) => m.seq)),
     textArray(hooks.map((m) => m.msgId)),
     int8Array(hooks.map((m) => m.ts)),
+    int4Array(entries.map((e) => position.get(e.bump)!)),
   ]);
   for (const r of recalls.values()) await run(client, COMMIT_SQL.recall, [r.appKey, r.convId, int8Array(r.seqs)]);
   return outcomes;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { storageConformance } from '../conformance.ts';
 import { send, uid } from '../conformance-fixtures.ts';
 import { MESSAGE_FLAG_RECALLED } from '../port.ts';
-import { MIGRATIONS, migrate, schemaVersion } from './schema.ts';
+import { MIGRATIONS, VERSION_BUCKET, migrate, schemaVersion } from './schema.ts';
 import { createPostgresStore } from './store.ts';
 import { POSTGRES_URL, adminQuery, dropSchema, freshSchemaName } from './pg.fixture.ts';
 
@@ -93,5 +93,95 @@ test('postgres - a recall of a message stored earlier in the same batch erases i
     assert.deepEqual([t?.flags, t?.content.byteLength], [1 | MESSAGE_FLAG_RECALLED, 0]);
   } finally {
     await store.close();
+  }
+});
+
+test('postgres - the change index pages by version across version buckets, from any cursor', async () => {
+  // The sync index is on the version's bucket (VERSION_BUCKET versions of a user), so a cursor anywhere in a
+  // bucket, on its edges, and pages that cross buckets must all give exactly the entries newer than the cursor.
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 1 });
+  try {
+    const appKey = uid('app');
+    const convs = 37;
+    const total = VERSION_BUCKET * 2 + 100;
+    const lastSeq = new Map<string, number>();
+    const senderSeq = new Map<string, number>();
+    for (let done = 0; done < total; ) {
+      const batch = [];
+      for (let i = 0; i < 50 && done < total; i++, done++) {
+        const peer = `p${(done * 7) % convs}`;
+        const convId = `p:${peer}:u`;
+        const next = (senderSeq.get(convId) ?? 0) + 1;
+        senderSeq.set(convId, next);
+        batch.push(send({ appKey, convId, kind: 'private', members: [peer, 'u'], senderId: peer, senderSeq: next }));
+      }
+      const out = await store.commitSends(batch);
+      for (const o of out) {
+        assert.equal(o.status, 'stored');
+        if (o.status === 'stored') lastSeq.set(o.message.convId, o.message.seq);
+      }
+    }
+    const all = await store.changesSince(appKey, 'u', 0, 1000);
+    assert.equal(all.length, convs);
+    assert.deepEqual(new Map(all.map((c) => [c.convId, c.maxSeq])), lastSeq);
+    for (let i = 1; i < all.length; i++) assert.ok(all[i]!.version > all[i - 1]!.version);
+    const top = all[all.length - 1]!.version;
+    assert.ok(top >= total, `one version per send at least: ${top}`);
+    const cursors = [0, 1, VERSION_BUCKET - 1, VERSION_BUCKET, VERSION_BUCKET + 1, 2 * VERSION_BUCKET - 1, ...all.map((c) => c.version), top + 1];
+    for (const cursor of cursors) {
+      assert.deepEqual(await store.changesSince(appKey, 'u', cursor, 1000), all.filter((c) => c.version > cursor), `cursor ${cursor}`);
+    }
+    for (const limit of [1, 5, 36]) {
+      const paged = [];
+      for (let cursor = 0; ; ) {
+        const page = await store.changesSince(appKey, 'u', cursor, limit);
+        if (page.length === 0) break;
+        assert.ok(page.length <= limit);
+        paged.push(...page);
+        cursor = page[page.length - 1]!.version;
+      }
+      assert.deepEqual(paged, all, `pages of ${limit}`);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+test('postgres - migration 9 fills the version bucket of change entries written before it', async () => {
+  const fresh = freshSchemaName();
+  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+  const client = await pool.connect();
+  try {
+    await migrate(client, fresh, MIGRATIONS.slice(0, 8));
+    await client.query(
+      `INSERT INTO ${fresh}.user_changes (app_key, user_id, conv_id, max_seq, version) VALUES ('a', 'u', 'c1', 3, 5), ('a', 'u', 'c2', 9, ${VERSION_BUCKET + 2})`,
+    );
+    await client.query(`INSERT INTO ${fresh}.user_versions (app_key, user_id, version) VALUES ('a', 'u', ${VERSION_BUCKET + 2})`);
+    await client.query(`INSERT INTO ${fresh}.conversations (app_key, conv_id, kind, max_seq) VALUES ('a', 'c1', 'private', 3)`);
+    client.release();
+    const store = await createPostgresStore({ url: POSTGRES_URL, schema: fresh, poolSize: 1 });
+    try {
+      assert.deepEqual(
+        (await store.changesSince('a', 'u', 0, 10)).map((c) => [c.convId, c.maxSeq, c.version]),
+        [
+          ['c1', 3, 5],
+          ['c2', 9, VERSION_BUCKET + 2],
+        ],
+      );
+      assert.deepEqual(
+        (await store.changesSince('a', 'u', 5, 10)).map((c) => c.convId),
+        ['c2'],
+      );
+      await store.commitSends([send({ appKey: 'a', convId: 'c1', kind: 'private', members: ['u', 'v'], senderId: 'v' })]);
+      assert.deepEqual(
+        (await store.changesSince('a', 'u', VERSION_BUCKET + 2, 10)).map((c) => [c.convId, c.maxSeq, c.version]),
+        [['c1', 4, VERSION_BUCKET + 3]],
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await pool.end();
+    await dropSchema(fresh);
   }
 });
