@@ -51,8 +51,45 @@ interface Change {
 
 const run = (client: PoolClient, s: Statement, values: unknown[]) => client.query({ ...s, values });
 
-/** Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure. */
-export async function commitBatch(client: PoolClient, batch: readonly SendInput[], cipher?: ContentCipher, groupCache?: GroupMembersCache): Promise<SendOutcome[]> {
+/**
+ * Thrown by {@link commitBatch} when a send whose clientMsgId it did not look
+ * up (see `exact`) was refused: had it been a repeat, the rules answer a
+ * duplicate first. The caller rolls back and runs the batch again exact.
+ */
+export class ExactRetry extends Error {
+  constructor() {
+    super('a send not looked up by clientMsgId was refused; the batch must run again exact');
+  }
+}
+
+/**
+ * Whether `err` says a batch that was not exact stored a repeat: the insert
+ * broke the unique key on (app, conversation, sender, clientMsgId) of a
+ * messages partition. Only such a send can (its conversation is locked, so no
+ * other transaction inserts there meanwhile); the batch must run again exact.
+ */
+export function isSkippedRepeat(err: unknown): boolean {
+  const e = err as { code?: string; table?: string; constraint?: string };
+  return e.code === '23505' && e.table?.startsWith('messages_p') === true && e.constraint?.endsWith('_client_msg_id_key') === true;
+}
+
+/**
+ * Classifies and writes `batch`; throws (leaving the rollback to the caller) on any failure.
+ *
+ * Unless `exact`, a send whose senderSeq is its cursor's next is taken as new
+ * without looking its clientMsgId up (`COMMIT_SQL.readState`). If it was a
+ * repeat, the batch fails ({@link isSkippedRepeat}, or {@link ExactRetry}
+ * when it was refused instead), and the caller runs it again with `exact`:
+ * the outcomes are those of looking every send up, at a lookup less per send
+ * in the common case.
+ */
+export async function commitBatch(
+  client: PoolClient,
+  batch: readonly SendInput[],
+  cipher?: ContentCipher,
+  groupCache?: GroupMembersCache,
+  exact = false,
+): Promise<SendOutcome[]> {
   // 1. Lock the conversations, sorted, reserving one seq per send.
   const convs = new Map<string, { key: string; input: SendInput; n: number; group: boolean }>();
   for (const input of batch) {
@@ -105,6 +142,8 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     textArray(batch.map((i) => i.senderId)),
     textArray(batch.map((i) => i.senderDevice)),
     textArray(batch.map((i) => i.clientMsgId)),
+    int8Array(batch.map((i) => i.senderSeq)),
+    exact,
   ]);
   const rows: Array<Record<string, unknown> | undefined> = new Array(batch.length);
   for (const row of state.rows) rows[Number(row.i) - 1] = row;
@@ -156,6 +195,8 @@ export async function commitBatch(client: PoolClient, batch: readonly SendInput[
     if (group) {
       const refused = checkGroupSend(group, input.group, senderId, input.ts);
       if (refused) {
+        // Not looked up (see readState): a repeat would be a duplicate, not a refusal.
+        if (!exact && input.senderSeq !== 0 && input.senderSeq === ((row?.last_sender_seq as number | null) ?? 0) + 1) throw new ExactRetry();
         outcomes.push({ status: 'refused', code: refused });
         continue;
       }

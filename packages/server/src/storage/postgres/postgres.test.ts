@@ -185,3 +185,50 @@ test('postgres - migration 9 fills the version bucket of change entries written 
     await dropSchema(fresh);
   }
 });
+
+test('postgres - a repeat with the next senderSeq (its clientMsgId not looked up first) is still a duplicate, in any batch', async () => {
+  // commit.ts takes a send whose senderSeq is its cursor's next as new without looking its clientMsgId up;
+  // a repeat among them must still come out exactly as the rules say, with the rest of its batch.
+  const store = await createPostgresStore({ url: POSTGRES_URL, schema, poolSize: 1 });
+  try {
+    const appKey = uid('app');
+    const first = send({ appKey, convId: 'p:a:b', kind: 'private', members: ['a', 'b'], senderId: 'a' });
+    const other = send({ appKey, convId: 'p:a:c', kind: 'private', members: ['a', 'c'], senderId: 'a' });
+    await store.commitSends([first, other]);
+    const out = await store.commitSends([
+      send({ appKey, convId: 'p:a:c', kind: 'private', members: ['a', 'c'], senderId: 'a', senderSeq: 2 }),
+      { ...first, senderSeq: 2, msgId: uid('msg') },
+      send({ appKey, convId: 'p:a:b', kind: 'private', members: ['a', 'b'], senderId: 'a', senderSeq: 2 }),
+    ]);
+    assert.deepEqual(
+      out.map((o) => (o.status === 'stored' || o.status === 'duplicate' ? `${o.status}:${o.message.seq}` : o.status)),
+      ['stored:2', 'duplicate:1', 'stored:2'],
+    );
+    assert.deepEqual(
+      (await store.readRange(appKey, 'p:a:b', 1, 10, 10)).map((m) => [m.seq, m.senderSeq, m.clientMsgId]),
+      [
+        [1, 1, first.clientMsgId],
+        [2, 2, out[2]?.status === 'stored' ? out[2].message.clientMsgId : ''],
+      ],
+    );
+
+    // A group send refused to a former member is a duplicate first if its clientMsgId is known.
+    const convId = `g:${uid('grp')}`;
+    const api = { appKey, convId, kind: 'group' as const, members: [], senderDevice: '~api', senderSeq: 0 };
+    await store.commitSends([
+      send({ ...api, senderId: 'o', type: 'tidings.group.change', group: { check: 'none', change: { create: { ownerId: 'o', name: '', extra: '', historyVisible: true }, add: [{ userId: 'o', role: 'owner' }, { userId: 'x', role: 'member' }] } } }),
+    ]);
+    const said = send({ appKey, convId, kind: 'group', members: [], senderId: 'x', senderDevice: 'x-d', senderSeq: 1, group: { check: 'member' } });
+    const [stored] = await store.commitSends([said]);
+    assert.equal(stored?.status, 'stored');
+    await store.commitSends([send({ ...api, senderId: 'o', type: 'tidings.group.change', group: { check: 'none', change: { remove: ['x'] } } })]);
+    const [again, fresh] = await store.commitSends([
+      { ...said, senderSeq: 2, msgId: uid('msg') },
+      send({ appKey, convId, kind: 'group', members: [], senderId: 'x', senderDevice: 'x-d', senderSeq: 2, group: { check: 'member' } }),
+    ]);
+    assert.equal(again?.status, 'duplicate');
+    assert.deepEqual(fresh, { status: 'refused', code: 'send.not_member' });
+  } finally {
+    await store.close();
+  }
+});

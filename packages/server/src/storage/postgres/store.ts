@@ -17,7 +17,7 @@ import { createContentCipher } from '../content-cipher.ts';
 import { createPostgresRooms } from './rooms.ts';
 import { TidingsError } from '@tidings/protocol';
 import type { AppRecord, ConversationChange, SendInput, SendOutcome, Store, UserProfile, WebhookConfig, WebhookEnqueue } from '../port.ts';
-import { commitBatch } from './commit.ts';
+import { ExactRetry, commitBatch, isSkippedRepeat } from './commit.ts';
 import { GroupMembersCache } from '../group-members-cache.ts';
 import { checkSchemaName, migrate } from './schema.ts';
 import { SQL, toApp, toMessage, toUser, type Statement } from './sql.ts';
@@ -138,7 +138,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
   });
 
-  const commitOnce = async (batch: readonly SendInput[]): Promise<SendOutcome[]> => {
+  const commitOnce = async (batch: readonly SendInput[], exact: boolean): Promise<SendOutcome[]> => {
     const client = await pool.connect();
     let broken = false;
     // The server may end a checked-out connection (idle-in-transaction timeout
@@ -151,7 +151,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined, groupCache);
+      const outcomes = await commitBatch(client, batch, cipher.enabled ? cipher : undefined, groupCache, exact);
       await client.query('COMMIT');
       return outcomes;
     } catch (err) {
@@ -192,10 +192,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       check();
       if (batch.length === 0) return [];
       await cipher.ensure(new Set(batch.map((b) => b.appKey)));
+      // A batch with a repeat its first run did not look up runs again exact (commit.ts), once, not counted as an attempt.
+      let exact = false;
       for (let attempt = 1; ; attempt++) {
         try {
-          return await commitOnce(batch);
+          return await commitOnce(batch, exact);
         } catch (err) {
+          if (!exact && (err instanceof ExactRetry || isSkippedRepeat(err))) {
+            exact = true;
+            attempt--;
+            continue;
+          }
           const code = (err as { code?: string }).code;
           if (attempt >= ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw err;
         }
