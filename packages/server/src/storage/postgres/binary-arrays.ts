@@ -28,10 +28,14 @@ function header(buf: Buffer, oid: number, n: number): number {
   return HEADER;
 }
 
-/** A `text[]` parameter. */
+/**
+ * A `text[]` parameter. One pass: the buffer is sized for the worst case (3
+ * UTF-8 bytes per UTF-16 code unit), so each string is encoded once, straight
+ * into place, instead of measured first.
+ */
 export function textArray(values: readonly string[]): Buffer {
   let size = HEADER;
-  for (const v of values) size += 4 + Buffer.byteLength(v);
+  for (const v of values) size += 4 + 3 * v.length;
   const buf = Buffer.allocUnsafe(size);
   let at = header(buf, OID.text, values.length);
   for (const v of values) {
