@@ -2,10 +2,11 @@
 // one room; a binary message from a socket becomes the same Push frame
 // Tidings sends (encoded and WebSocket-framed once per message) and the same
 // buffer is written to every other socket, writes coalesced per event-loop
-// turn (one socket write per socket per turn), as the Tidings gateway does,
-// and a room of 1,000+ members swept at most once per 40 ms (messages
-// arriving sooner go out together), as a Tidings node paces a large room's
-// fan-out (TIDINGS_ROOM_SWEEP_MS, TIDINGS_ROOM_SWEEP_MIN_MEMBERS). No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
+// turn (one socket write per socket per turn), as the Tidings gateway does.
+// `--sweep-ms N` (default 0, off, as Tidings' default) paces a room of
+// `--sweep-min-members` (1,000) as a Tidings node does with
+// TIDINGS_ROOM_SWEEP_MS: swept at most once per N ms, messages arriving
+// sooner going out together in one buffer per member. No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
 //
 // Usage: node bench/baselines/ws-room-server.ts --port 0
 import { createServer } from 'node:http';
@@ -19,7 +20,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
-    'sweep-ms': { type: 'string', default: '40' },
+    'sweep-ms': { type: 'string', default: '0' },
     'sweep-min-members': { type: 'string', default: '1000' },
   },
 });
@@ -72,9 +73,13 @@ function sweep(): void {
   lastSweep = performance.now();
   const list = held;
   held = [];
+  // One buffer for every member that sent none of them (the frames concatenated once), as Tidings writes a sweep.
+  const all = list.length === 1 ? list[0]!.framed : Buffer.concat(list.map((h) => h.framed));
+  const senders = new Set(list.map((h) => h.from));
   for (const m of members) {
     if (m.readyState !== m.OPEN) continue;
-    for (const h of list) if (h.from !== m) write(m, h.framed);
+    if (!senders.has(m)) write(m, all);
+    else for (const h of list) if (h.from !== m) write(m, h.framed);
   }
 }
 

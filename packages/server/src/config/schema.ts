@@ -191,10 +191,10 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   roomLeaseMs: { kind: 'int', default: 3_000, min: 300, max: 600_000, doc: "Chatroom owner lease; renewed every third of it. A dead owner's rooms move after about this long." },
   roomSweepMs: {
     kind: 'int',
-    default: 40,
+    default: 0,
     min: 0,
     max: 1_000,
-    doc: 'A large chatroom is written to its members at most once per this many ms: entries arriving sooner go out together, one socket write per member for all of them (0: every entry at once).',
+    doc: 'A large chatroom is written to its members at most once per this many ms: entries arriving sooner go out together, one socket write per member for all of them; trades latency for CPU (0, the default: every entry at once).',
   },
   roomSweepMinMembers: { kind: 'int', default: 1_000, min: 1, max: 10_000_000, doc: 'Members on a node from which a chatroom\'s fan-out is paced by TIDINGS_ROOM_SWEEP_MS.' },
   commitAffinity: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: commit each conversation on one owner node (cluster mode); see docs/cluster.md.' },

@@ -86,11 +86,18 @@ export function createLocalViews(o: LocalViewsOptions) {
       for (const p of view.members.values()) if (p.session.connectionId !== skip) p.write(frame);
       return;
     }
+    // One array for every member: a plaintext connection writes it as one buffer, framed once (Peer.writeBatch).
+    const frames = held.map((h) => h.frame);
+    const skipped = new Set<string>();
+    for (const h of held) if (h.skip !== undefined) skipped.add(h.skip);
     for (const [id, p] of view.members) {
-      // With no join answer outstanding (the usual case) the loop only writes.
+      // With no join answer outstanding and no ack in place of a push (the usual case) the loop only writes.
       const q = view.pending.size === 0 ? undefined : view.pending.get(id);
-      for (let i = 0; i < held.length; i++) {
-        const h = held[i]!;
+      if (!q && (skipped.size === 0 || !skipped.has(id))) {
+        p.writeBatch(frames);
+        continue;
+      }
+      for (const h of held) {
         if (id === h.skip) continue;
         if (q) q.push(h.frame);
         else p.write(h.frame);
