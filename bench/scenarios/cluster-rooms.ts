@@ -43,7 +43,7 @@ export async function roomStep(setup: string, start: () => Promise<RoomNodes>, r
     // Measure fan-out, not the shedding policy; the room is created through node 1, which owns it.
     await api(rt, 'PUT', '/v1/chatrooms/policy', { ratePerSecond: 0, joinRecent: 0 });
     await api(rt, 'POST', '/v1/chatrooms', { roomId: 'bench' });
-    const args = ['--target', 'tidings-room', '--url', nodes.urls.join(','), '--members', String(o.members), '--rate', String(rate), '--duration', String(o.durationMs), '--app', rt.devApp.appKey, '--token-key', rt.devApp.tokenKey, '--max-lag-ms', '50'];
+    const args = ['--target', 'tidings-room', '--url', nodes.urls.join(','), '--members', String(o.members), '--rate', String(rate), '--duration', String(o.durationMs), '--app', rt.devApp.appKey, `--token-key=${rt.devApp.tokenKey}`, '--max-lag-ms', '50'];
     const gen = spawn(process.execPath, [join(ROOT, 'bench/load/room-gen.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr = tail(gen.stderr);
     const cpu = (): number => nodes.pids.reduce((sum, pid) => sum + sampleProc(pid).cpuMs, 0);
