@@ -33,28 +33,36 @@ test('postgres presence - a node that stops heartbeating is removed with its use
   const silent = await open('n2', 10_000);
   try {
     silent.changed('app', 'carol', true);
-    await sleep(30);
-    assert.equal(await survivor.isOnline('app', 'carol'), true);
-    await sleep(450);
-    assert.equal(await survivor.isOnline('app', 'carol'), false, 'expired with its node');
+    await until(() => survivor.isOnline('app', 'carol'), 'carol online for the survivor');
+    // Its 300 ms ttl passes long before its next beat.
+    await until(async () => !(await survivor.isOnline('app', 'carol')), 'carol to expire with her node');
     const rows = await countRows(`SELECT count(*) FROM ${schema}.presence_users WHERE instance = '${silent.instance}'`);
     assert.equal(rows, 0, 'the survivor swept the dead node and its users');
   } finally {
     await Promise.all([survivor.close(), silent.close()]);
   }
-  const back = await open('n3', 50, 300);
+  // Beats every 1 s: the sweep below lands well before its next beat, whatever the machine's load.
+  const back = await open('n3', 1_000, 3_000);
   try {
     back.changed('app', 'dave', true);
+    await until(() => back.isOnline('app', 'dave'), 'dave online');
     // Simulate being swept while paused: the next beat must bring every user back.
-    await sleep(30);
     await adminQuery(`DELETE FROM ${schema}.presence_nodes WHERE instance = '${back.instance}'`);
     assert.equal(await back.isOnline('app', 'dave'), false);
-    await sleep(120);
-    assert.equal(await back.isOnline('app', 'dave'), true, 're-registered with its users');
+    await until(() => back.isOnline('app', 'dave'), 're-registered with its users');
   } finally {
     await back.close();
   }
 });
+
+/** Polls `f` until true (5 s at most). */
+async function until(f: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await f())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 async function countRows(sql: string): Promise<number> {
   const pg = (await import('pg')).default;
