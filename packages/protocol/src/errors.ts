@@ -84,6 +84,7 @@ export const ERRORS = {
   'conn.slow_consumer': spec(503, 4008, true, 'The client did not read fast enough; reconnect and sync.'),
   'conn.heartbeat_timeout': spec(408, 4009, true, 'No heartbeat within the timeout.'),
   'conn.replaced': spec(409, 4010, false, 'Another connection of the same device replaced this one.'),
+  'conn.request_timeout': spec(408, 4011, true, 'A request went unanswered for the request timeout; the client reconnects and resends.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, such as `auth.token_expired`. */

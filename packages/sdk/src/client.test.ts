@@ -253,3 +253,42 @@ test('client - several node urls: an attempt that gets no welcome moves on to th
   assert.equal(sockets.length, 3);
   await client.close();
 });
+
+test('client - a send left unanswered on a live link (pings still answered) ends the session after the request timeout; the client reconnects and resends', async () => {
+  const clock = new ManualClock(1000);
+  const sockets: FakeSocket[] = [];
+  const client = createClient({
+    url: 'ws://x/ws', token: 'tok', deviceId: 'd1', clock, secure: false, requestTimeoutMs: 4000, backoff: { minMs: 100, maxMs: 100, random: () => 0.5 },
+    webSocket: (url, protocols) => {
+      const s = new FakeSocket(url, protocols);
+      sockets.push(s);
+      return s;
+    },
+  });
+  const ws = () => sockets.at(-1)!;
+  const connected = client.connect();
+  await tick();
+  welcome(ws());
+  await connected;
+  ws().take('sync');
+  void client.send('p:alice:bob', { type: 't', content: 'hi' }).catch(() => {});
+  await tick();
+  const [send] = ws().take('send');
+  assert.ok(send, 'the send is written');
+  // The link stays alive: every ping is answered, but the send never is.
+  for (let t = 0; t < 3; t++) {
+    clock.advance(1000);
+    for (const p of ws().take('ping')) ws().push({ rid: p.rid, body: { case: 'pong', value: { clientTime: 0n, serverTime: 0n } } });
+    assert.equal(client.state, 'connected', `still connected after ${t + 1} s`);
+  }
+  clock.advance(1000);
+  assert.equal(client.state, 'reconnecting', 'ended at the request timeout');
+  clock.advance(100);
+  await tick();
+  assert.equal(sockets.length, 2);
+  welcome(ws());
+  await tick();
+  const [again] = ws().take('send');
+  assert.ok(again?.body.case === 'send' && send.body.case === 'send' && again.body.value.clientMsgId === send.body.value.clientMsgId, 'the same message is resent');
+  await client.close();
+});

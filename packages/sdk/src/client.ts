@@ -363,6 +363,7 @@ export class TidingsClient extends Emitter<ClientEvents> {
         deliveryAckDelayMs: o.deliveryAckDelayMs ?? 100,
         defaultPingMs: o.pingIntervalMs ?? 25_000,
         syncIntervalMs: o.syncIntervalMs ?? 30_000,
+        requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
         maxFrameBytes: 4 * 1024 * 1024,
       },
       cursor: () => this.cursor,

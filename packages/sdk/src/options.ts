@@ -33,6 +33,12 @@ export interface ClientOptions {
   /** Give up on a connection attempt without welcome after this long, ms (default 10 000). */
   readonly connectTimeoutMs?: number;
   /**
+   * A send, sync or pull unanswered this long on a live connection ends it
+   * (`conn.request_timeout`); the client reconnects and resends, ms (default
+   * 30 000: longer than a server waits for its storage).
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * Anti-entropy: asks the server what changed this often while connected, ms
    * (default 30 000; 0 turns it off). Pushes may be lost between nodes; a
    * lost push at the tail of a conversation is otherwise only noticed on the

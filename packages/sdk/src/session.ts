@@ -20,6 +20,8 @@ export interface SessionOptions {
   readonly maxFrameBytes: number;
   /** Periodic sync while connected; 0 for none. */
   readonly syncIntervalMs: number;
+  /** A request unanswered this long ends the session (`conn.request_timeout`). */
+  readonly requestTimeoutMs: number;
 }
 
 /** What a session needs from its client: shared state and callbacks. */
@@ -67,6 +69,9 @@ export class Session {
   private retryTimer: TimerHandle | undefined;
   private syncTimer: TimerHandle | undefined;
   private retryAt = 0;
+  /** When each unanswered request (not pings) was written, oldest first. */
+  private readonly sentAt = new Map<number, number>();
+  private requestTimer: TimerHandle | undefined;
 
   constructor(ws: WebSocketLike, ctx: SessionContext) {
     this.ws = ws;
@@ -136,7 +141,10 @@ export class Session {
     }
     this.heartbeat.handleFrame();
     const pending = r.frame.rid ? this.requests.get(r.frame.rid) : undefined;
-    if (pending) this.requests.delete(r.frame.rid);
+    if (pending) {
+      this.requests.delete(r.frame.rid);
+      this.sentAt.delete(r.frame.rid);
+    }
     this.handleBody(r.frame.body, pending);
   }
 
@@ -147,6 +155,7 @@ export class Session {
         this.welcomed = true;
         ctx.welcome(body.value);
         this.heartbeat.start(body.value.pingIntervalMs || ctx.options.defaultPingMs);
+        this.watchRequests();
         this.flushOutbox();
         ctx.planner.reset();
         this.sync(ctx.cursor());
@@ -270,9 +279,27 @@ export class Session {
     }, Math.max(0, at - this.ctx.clock.now()));
   }
 
+  /**
+   * A server that stops answering on a live link (its pings still answered)
+   * would hold the outbox forever: a request unanswered for the request
+   * timeout ends the session, and the client reconnects and resends.
+   */
+  private watchRequests(): void {
+    const timeout = this.ctx.options.requestTimeoutMs;
+    if (timeout <= 0 || this.requestTimer !== undefined) return;
+    this.requestTimer = this.ctx.clock.setTimeout(() => {
+      this.requestTimer = undefined;
+      if (this.ended) return;
+      const oldest = this.sentAt.values().next();
+      if (!oldest.done && this.ctx.clock.now() - oldest.value >= timeout) return this.close(4011, 'conn.request_timeout');
+      this.watchRequests();
+    }, Math.max(50, Math.floor(timeout / 4)));
+  }
+
   private request(pending: Pending | 'ping', body: FrameInit['body']): void {
     this.rid = this.rid >= 0xffff_fffe ? 1 : this.rid + 1;
     this.requests.set(this.rid, pending === 'ping' ? { kind: 'ping' } : pending);
+    if (pending !== 'ping') this.sentAt.set(this.rid, this.ctx.clock.now());
     this.write(this.rid, body);
   }
 
@@ -289,9 +316,10 @@ export class Session {
     if (this.ended) return;
     this.ended = true;
     this.heartbeat.stop();
-    for (const t of [this.ackTimer, this.retryTimer, this.syncTimer]) if (t !== undefined) this.ctx.clock.clearTimeout(t);
+    for (const t of [this.ackTimer, this.retryTimer, this.syncTimer, this.requestTimer]) if (t !== undefined) this.ctx.clock.clearTimeout(t);
     for (const p of this.requests.values()) if (p.kind === 'call') p.reject(new ClientError('client.disconnected'));
     this.requests.clear();
+    this.sentAt.clear();
     this.ws.onmessage = null;
     this.ws.onclose = null;
     this.ctx.closed(code, reason, this.announced);
