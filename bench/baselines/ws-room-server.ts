@@ -3,10 +3,7 @@
 // Tidings sends (encoded and WebSocket-framed once per message) and the same
 // buffer is written to every other socket, writes coalesced per event-loop
 // turn (one socket write per socket per turn), as the Tidings gateway does.
-// `--sweep-ms N` (default 0, off, as Tidings' default) paces a room of
-// `--sweep-min-members` (1,000) as a Tidings node does with
-// TIDINGS_ROOM_SWEEP_MS: swept at most once per N ms, messages arriving
-// sooner going out together in one buffer per member. No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
+// No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
 //
 // Usage: node bench/baselines/ws-room-server.ts --port 0
 import { createServer } from 'node:http';
@@ -16,16 +13,7 @@ import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame } from '@tidings/protocol';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    'sweep-ms': { type: 'string', default: '0' },
-    'sweep-min-members': { type: 'string', default: '1000' },
-  },
-});
-const SWEEP_MS = Number(values['sweep-ms']);
-const SWEEP_MIN_MEMBERS = Number(values['sweep-min-members']);
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
 const http = createServer();
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 const members = new Set<WebSocket>();
@@ -63,25 +51,6 @@ function write(ws: WebSocket, framed: Buffer): void {
 }
 
 let seq = 0;
-/** Messages held for the room's next sweep, with their senders (who get no copy). */
-let held: Array<{ framed: Buffer; from: WebSocket }> = [];
-let lastSweep = 0;
-let timer: NodeJS.Timeout | undefined;
-
-function sweep(): void {
-  timer = undefined;
-  lastSweep = performance.now();
-  const list = held;
-  held = [];
-  // One buffer for every member that sent none of them (the frames concatenated once), as Tidings writes a sweep.
-  const all = list.length === 1 ? list[0]!.framed : Buffer.concat(list.map((h) => h.framed));
-  const senders = new Set(list.map((h) => h.from));
-  for (const m of members) {
-    if (m.readyState !== m.OPEN) continue;
-    if (!senders.has(m)) write(m, all);
-    else for (const h of list) if (h.from !== m) write(m, h.framed);
-  }
-}
 
 wss.on('connection', (ws) => {
   members.add(ws);
@@ -98,11 +67,7 @@ wss.on('connection', (ws) => {
     });
     // Header and payload in one buffer, the same for every socket (what the Tidings gateway writes).
     const framed = Buffer.concat(Sender.frame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false }));
-    held.push({ framed, from: ws });
-    if (timer) return;
-    const wait = members.size < SWEEP_MIN_MEMBERS ? 0 : lastSweep + SWEEP_MS - performance.now();
-    if (wait <= 0) sweep();
-    else timer = setTimeout(sweep, wait);
+    for (const m of members) if (m !== ws && m.readyState === m.OPEN) write(m, framed);
   });
 });
 

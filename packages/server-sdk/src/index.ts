@@ -39,3 +39,6 @@ export type {
   User,
   WebhookSettings,
 } from './types.ts';
+
+/** Calls under one key run one after another, in call order (used by this client per conversation, and by the server per group). */
+export { createLanes, type Lane } from './lanes.ts';

@@ -280,8 +280,6 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
     store: store.rooms,
     self: online.self ?? `${nodeId}-${randomBytes(6).toString('hex')}`,
     leaseTtlMs: config.roomLeaseMs,
-    sweepIntervalMs: config.roomSweepMs,
-    sweepMinMembers: config.roomSweepMinMembers,
     ...(members ? { liveNodes: members } : {}),
   });
   messaging.bind({ groups, rooms });

@@ -7,74 +7,72 @@ import { codeOf, people as peopleOf, until } from './helpers/people.ts';
 type Node = Awaited<ReturnType<typeof testNode>>;
 const people = (node: Node, names: string[]) => peopleOf(node, names, { minMs: 10, maxMs: 50 });
 
-for (const paced of [false, true])
-  test(`chatrooms - join, same order for every member, recent window on join, attributes, kick, ban, mute, destroy${paced ? ' (paced fan-out)' : ''}`, async () => {
-    // Paced: every entry waits for the room's next sweep (30 ms apart), as a large room's do.
-    const node = await testNode(paced ? { roomSweepMinMembers: 1, roomSweepMs: 30 } : {});
-    const p = people(node, ['host', 'ann', 'ben', 'late', 'eve']);
-    const conv = roomConvId('live');
-    try {
-      await p.connect();
-      await p.c('host').rooms.create('live');
-      assert.equal(await codeOf(p.c('ann').rooms.create('live')), 'conv.exists');
-      assert.equal(
-        await codeOf(p.c('eve').rooms.send('live', { type: 'text', content: 'not joined' })),
-        'send.not_member',
-      );
-      for (const n of ['host', 'ann', 'ben']) await p.c(n).rooms.join('live');
-      await Promise.all(
-        Array.from({ length: 60 }, (_, i) =>
-          p.c(['host', 'ann', 'ben'][i % 3]!).rooms.send('live', { type: 'text', content: `m${i}` }),
-        ),
-      );
-      await until(() => ['host', 'ann', 'ben'].every((n) => p.c(n).lastSeq(conv) === 60), 'everyone at 60');
-      const ids = (n: string) => p.seen(n, conv).map((m) => m.msgId);
-      assert.deepEqual(ids('ann'), ids('host'));
-      assert.deepEqual(ids('ben'), ids('host'));
+test('chatrooms - join, same order for every member, recent window on join, attributes, kick, ban, mute, destroy', async () => {
+  const node = await testNode();
+  const p = people(node, ['host', 'ann', 'ben', 'late', 'eve']);
+  const conv = roomConvId('live');
+  try {
+    await p.connect();
+    await p.c('host').rooms.create('live');
+    assert.equal(await codeOf(p.c('ann').rooms.create('live')), 'conv.exists');
+    assert.equal(
+      await codeOf(p.c('eve').rooms.send('live', { type: 'text', content: 'not joined' })),
+      'send.not_member',
+    );
+    for (const n of ['host', 'ann', 'ben']) await p.c(n).rooms.join('live');
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        p.c(['host', 'ann', 'ben'][i % 3]!).rooms.send('live', { type: 'text', content: `m${i}` }),
+      ),
+    );
+    await until(() => ['host', 'ann', 'ben'].every((n) => p.c(n).lastSeq(conv) === 60), 'everyone at 60');
+    const ids = (n: string) => p.seen(n, conv).map((m) => m.msgId);
+    assert.deepEqual(ids('ann'), ids('host'));
+    assert.deepEqual(ids('ben'), ids('host'));
+    assert.deepEqual(
+      p.seen('ann', conv).map((m) => m.seq),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
+    // A late joiner gets the recent window (50 by default), then live messages.
+    const info = await p.c('late').rooms.join('live');
+    assert.equal(info.memberCount, 4);
+    assert.deepEqual(
+      p.seen('late', conv).map((m) => m.seq),
+      Array.from({ length: 50 }, (_, i) => i + 11),
+    );
+    // Attributes, with notifications in the stream.
+    await p.c('host').rooms.setAttrs('live', { topic: 'launch', mood: 'good' });
+    await p.c('host').rooms.deleteAttrs('live', ['mood']);
+    assert.deepEqual((await p.c('ann').rooms.info('live')).attrs, { topic: 'launch' });
+    await until(
+      () => p.seen('late', conv).at(-1)?.type === 'tidings.room.attrs_deleted',
+      'late to see the attribute entries',
+    );
+    assert.equal(await codeOf(p.c('ann').rooms.setAttrs('live', { x: 'y' })), 'auth.forbidden');
+    // Mute, kick, ban.
+    await p.c('host').rooms.mute('live', 'ann', Date.now() + 60_000);
+    assert.equal(await codeOf(p.c('ann').rooms.send('live', { type: 'text', content: 'x' })), 'send.muted');
+    await p.c('host').rooms.kick('live', 'ben');
+    assert.equal(await codeOf(p.c('ben').rooms.send('live', { type: 'text', content: 'x' })), 'send.not_member');
+    await p.c('host').rooms.ban('live', 'eve');
+    assert.equal(await codeOf(p.c('eve').rooms.join('live')), 'room.banned');
+    await p.c('host').rooms.destroy('live');
+    await until(() => p.seen('late', conv).at(-1)?.type === 'tidings.room.destroyed', 'late to see the destruction');
+    assert.equal(await codeOf(p.c('late').rooms.send('live', { type: 'text', content: 'x' })), 'conv.not_found');
+    for (const n of ['host', 'ann', 'late']) {
+      const seqs = p.seen(n, conv).map((m) => m.seq);
       assert.deepEqual(
-        p.seen('ann', conv).map((m) => m.seq),
-        Array.from({ length: 60 }, (_, i) => i + 1),
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `${n} saw seqs in order`,
       );
-      // A late joiner gets the recent window (50 by default), then live messages.
-      const info = await p.c('late').rooms.join('live');
-      assert.equal(info.memberCount, 4);
-      assert.deepEqual(
-        p.seen('late', conv).map((m) => m.seq),
-        Array.from({ length: 50 }, (_, i) => i + 11),
-      );
-      // Attributes, with notifications in the stream.
-      await p.c('host').rooms.setAttrs('live', { topic: 'launch', mood: 'good' });
-      await p.c('host').rooms.deleteAttrs('live', ['mood']);
-      assert.deepEqual((await p.c('ann').rooms.info('live')).attrs, { topic: 'launch' });
-      await until(
-        () => p.seen('late', conv).at(-1)?.type === 'tidings.room.attrs_deleted',
-        'late to see the attribute entries',
-      );
-      assert.equal(await codeOf(p.c('ann').rooms.setAttrs('live', { x: 'y' })), 'auth.forbidden');
-      // Mute, kick, ban.
-      await p.c('host').rooms.mute('live', 'ann', Date.now() + 60_000);
-      assert.equal(await codeOf(p.c('ann').rooms.send('live', { type: 'text', content: 'x' })), 'send.muted');
-      await p.c('host').rooms.kick('live', 'ben');
-      assert.equal(await codeOf(p.c('ben').rooms.send('live', { type: 'text', content: 'x' })), 'send.not_member');
-      await p.c('host').rooms.ban('live', 'eve');
-      assert.equal(await codeOf(p.c('eve').rooms.join('live')), 'room.banned');
-      await p.c('host').rooms.destroy('live');
-      await until(() => p.seen('late', conv).at(-1)?.type === 'tidings.room.destroyed', 'late to see the destruction');
-      assert.equal(await codeOf(p.c('late').rooms.send('live', { type: 'text', content: 'x' })), 'conv.not_found');
-      for (const n of ['host', 'ann', 'late']) {
-        const seqs = p.seen(n, conv).map((m) => m.seq);
-        assert.deepEqual(
-          seqs,
-          [...seqs].sort((a, b) => a - b),
-          `${n} saw seqs in order`,
-        );
-        assert.equal(new Set(seqs).size, seqs.length, `${n} saw no seq twice`);
-      }
-    } finally {
-      await p.close();
-      await node.dispose();
+      assert.equal(new Set(seqs).size, seqs.length, `${n} saw no seq twice`);
     }
-  });
+  } finally {
+    await p.close();
+    await node.dispose();
+  }
+});
 
 test('chatrooms - overload: low priority is shed first, high never, every shed run is announced by one marker', async () => {
   const node = await testNode();

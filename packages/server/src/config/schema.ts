@@ -92,10 +92,6 @@ export interface Config {
   readonly presenceTtlMs: number;
   /** Chatroom owner lease, ms: a dead owner node's rooms move to another node after about this long. */
   readonly roomLeaseMs: number;
-  /** A chatroom with at least {@link roomSweepMinMembers} members on a node is swept at most once per this many ms (0: every entry at once). */
-  readonly roomSweepMs: number;
-  /** Members on a node from which a chatroom's fan-out is paced by {@link roomSweepMs}. */
-  readonly roomSweepMinMembers: number;
   /**
    * 1: each conversation's commits go to one owner node (over the bus), so
    * nodes do not take turns on its row locks; a performance measure only.
@@ -189,14 +185,6 @@ export const SCHEMA: Readonly<Record<keyof Config, Field>> = {
   presenceHeartbeatMs: { kind: 'int', default: 5_000, min: 50, max: 600_000, doc: 'Cluster node heartbeat interval.' },
   presenceTtlMs: { kind: 'int', default: 20_000, min: 150, max: 3_600_000, doc: 'Silence after which a cluster node is removed.' },
   roomLeaseMs: { kind: 'int', default: 3_000, min: 300, max: 600_000, doc: "Chatroom owner lease; renewed every third of it. A dead owner's rooms move after about this long." },
-  roomSweepMs: {
-    kind: 'int',
-    default: 0,
-    min: 0,
-    max: 1_000,
-    doc: 'A large chatroom is written to its members at most once per this many ms: entries arriving sooner go out together, one socket write per member for all of them; trades latency for CPU (0, the default: every entry at once).',
-  },
-  roomSweepMinMembers: { kind: 'int', default: 1_000, min: 1, max: 10_000_000, doc: 'Members on a node from which a chatroom\'s fan-out is paced by TIDINGS_ROOM_SWEEP_MS.' },
   commitAffinity: { kind: 'int', default: 0, min: 0, max: 1, doc: '1: commit each conversation on one owner node (cluster mode); see docs/cluster.md.' },
   webhookConcurrency: { kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Webhook deliveries in flight per node.' },
   webhookPollMs: { kind: 'int', default: 500, min: 10, max: 60_000, doc: 'Webhook outbox poll interval.' },

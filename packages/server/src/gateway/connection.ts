@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Messaging } from '../services/messaging.ts';
 import { errorFrame } from '../services/replies.ts';
 import type { Session } from '../services/session.ts';
-import { wsBinaryFrame, wsBinaryFrames } from './ws-frame.ts';
+import { wsBinaryFrame } from './ws-frame.ts';
 import { flushAtTurnEnd, type TurnWriter } from './turn-writes.ts';
 import type { SecureChannel } from '../secure/channel.ts';
 import { REQUEST_COST, type Pausable, type TurnScheduler } from './turn-scheduler.ts';
@@ -80,13 +80,6 @@ export class Connection implements Pausable, TurnWriter {
     // Plaintext: framed once per shared frame (a fan-out's push is the same bytes for every recipient, and no
     // compression is negotiated), so the socket gets exactly what ws.send would write, without re-framing.
     this.hold(this.channel ? bytes : wsBinaryFrame(bytes));
-  }
-
-  /** Writes frames shared by many connections: plaintext as their framing concatenated once per batch, sealed into this turn's record. */
-  writeBatch(frames: readonly Uint8Array[]): void {
-    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    if (!this.channel) return this.hold(wsBinaryFrames(frames));
-    for (let i = 0; i < frames.length; i++) if (!this.closing) this.hold(frames[i]!);
   }
 
   /** Queues bytes for this turn's flush; closes the connection if the client is not reading. */

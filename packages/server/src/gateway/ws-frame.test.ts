@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wsModule from 'ws';
-import { wsBinaryFrame, wsBinaryFrames } from './ws-frame.ts';
+import { wsBinaryFrame } from './ws-frame.ts';
 
 test('ws frame - frames of every length class parse back with ws and are built once per payload', async () => {
   for (const n of [0, 5, 125, 126, 1000, 65_535, 65_536, 200_000]) {
@@ -18,12 +18,4 @@ test('ws frame - frames of every length class parse back with ws and are built o
     });
     assert.deepEqual(new Uint8Array(got), payload);
   }
-});
-
-test('ws frame - a batch is its frames concatenated, built once per array', async () => {
-  const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(300).fill(9), new Uint8Array(0)];
-  const batch = wsBinaryFrames(payloads);
-  assert.equal(wsBinaryFrames(payloads), batch, 'cached');
-  assert.deepEqual(batch, Buffer.concat(payloads.map(wsBinaryFrame)));
-  assert.notEqual(wsBinaryFrames([...payloads]), batch, 'another array is another batch');
 });

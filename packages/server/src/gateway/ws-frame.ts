@@ -38,12 +38,3 @@ export function wsBinaryFrame(payload: Uint8Array): Buffer {
   framed.set(payload, f);
   return f;
 }
-
-const batches = new WeakMap<readonly Uint8Array[], Buffer>();
-
-/** The binary WebSocket frames of `payloads`, concatenated; built once per array (a sweep passes one array to every member). */
-export function wsBinaryFrames(payloads: readonly Uint8Array[]): Buffer {
-  let b = batches.get(payloads);
-  if (!b) batches.set(payloads, (b = Buffer.concat(payloads.map(wsBinaryFrame))));
-  return b;
-}

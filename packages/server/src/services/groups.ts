@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isValidId, type ErrorCode } from '@tidings/protocol';
 import type { GroupChange, GroupMember, GroupRecord, GroupRole, Store } from '../storage/port.ts';
 import type { SendPath } from './send-path.ts';
+import { createLanes } from '@tidings/server-sdk';
 
 /** Who asks: a user over the SDK, or the app's backend over the server API (acts with owner rights). */
 export interface GroupActor {
@@ -47,18 +48,7 @@ const view = (g: GroupRecord) => {
  * with another operation on that group on this node.
  */
 export function createGroups(o: { store: Store; sends: SendPath; now: () => number }) {
-  const lanes = new Map<string, Promise<unknown>>();
-
-  function lane<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = lanes.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => {});
-    lanes.set(key, tail);
-    void tail.then(() => {
-      if (lanes.get(key) === tail) lanes.delete(key);
-    });
-    return next;
-  }
+  const lane = createLanes();
 
   async function commit(appKey: string, groupId: string, actor: GroupActor, op: string, change: GroupChange, detail: Args): Promise<GroupOpResult> {
     const r = await o.sends.sendAsync({

@@ -57,6 +57,17 @@ export interface SendPathOptions {
 
 const MAX_TYPE_LENGTH = 64;
 
+/** Why a send's fields are refused (clientMsgId, type, content size), or undefined: every send path checks these alike. */
+export function sendFieldsError(
+  d: { readonly clientMsgId: string; readonly type: string; readonly content: Uint8Array },
+  maxContentBytes: number,
+): { readonly code: ErrorCode; readonly message?: string } | undefined {
+  if (!d.clientMsgId || d.clientMsgId.length > MAX_ID_LENGTH) return { code: 'protocol.invalid_request', message: 'clientMsgId must be 1-128 characters' };
+  if (!d.type || d.type.length > MAX_TYPE_LENGTH) return { code: 'protocol.invalid_request', message: 'type must be 1-64 characters' };
+  if (d.content.byteLength > maxContentBytes) return { code: 'send.content_too_large' };
+  return undefined;
+}
+
 /**
  * The one send path shared by the WebSocket gateway and the server API:
  * validate, group-commit (seq, row and dedupe record in one transaction),
@@ -71,11 +82,10 @@ export function createSendPath(o: SendPathOptions) {
   function send(d: SendDraft, done: (r: SendResult) => void): void {
     const fail = (code: ErrorCode, message?: string): void => done({ ok: false, code, ...(message ? { message } : {}) });
     if (draining) return fail('server.shutting_down');
-    if (!d.clientMsgId || d.clientMsgId.length > MAX_ID_LENGTH) return fail('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
-    if (!d.type || d.type.length > MAX_TYPE_LENGTH) return fail('protocol.invalid_request', 'type must be 1-64 characters');
+    const bad = sendFieldsError(d, o.maxContentBytes);
+    if (bad) return fail(bad.code, bad.message);
     if (!Number.isSafeInteger(d.senderSeq) || d.senderSeq < 0) return fail('protocol.invalid_request', 'senderSeq must be >= 1');
-    if (d.content.byteLength > o.maxContentBytes) return fail('send.content_too_large');
-    // Groups are left alone: their member lists live in the commit, and a deleted member is removed by the app.
+    // Groups are left alone: their member lists live in the commit, and a deleted user leaves them when deleted (groups.removeUser).
     if (o.isDeleted && (d.kind === 'private' || d.kind === 'system')) {
       const gone = d.members.find((u) => o.isDeleted!(d.appKey, u));
       if (gone !== undefined) return fail('user.deleted', `user ${gone} was deleted`);

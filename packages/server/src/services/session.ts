@@ -11,10 +11,4 @@ export interface Peer {
   readonly session: Session;
   /** Writes one encoded frame; never throws. */
   write(bytes: Uint8Array): void;
-  /**
-   * Writes several encoded frames, in order; never throws. For a batch
-   * shared by many connections (a chatroom sweep): pass the same array to
-   * each, and plaintext connections write one buffer framed once for all.
-   */
-  writeBatch(frames: readonly Uint8Array[]): void;
 }

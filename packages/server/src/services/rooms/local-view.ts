@@ -15,17 +15,6 @@ interface View {
   off: () => void;
   /** The newest message entries fanned out here, by sender and clientMsgId: a new owner taking the room from here answers their resends. */
   readonly acks: Map<string, EntryAck>;
-  /** Entries held for the next sweep (a large room's fan-out is paced, see {@link LocalViewsOptions.sweepIntervalMs}). */
-  held: Held[];
-  /** When the last sweep over the members ran (ms, monotonic). */
-  lastSweep: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
-/** An entry's frame and the connection that gets its ack instead. */
-interface Held {
-  readonly frame: Uint8Array;
-  readonly skip: string | undefined;
 }
 
 /** Options of {@link createLocalViews}. */
@@ -33,16 +22,6 @@ export interface LocalViewsOptions {
   readonly bus: Bus;
   /** A newer owner took the room over: this node's members should be registered with it. */
   readonly onNewOwner: (appKey: string, roomId: string, members: readonly Peer[]) => void;
-  /**
-   * A room with at least {@link sweepMinMembers} members on this node is swept
-   * (its entries written to every member) at most once per this many ms:
-   * entries arriving sooner after a sweep wait for the next one and go out
-   * together, so each member's socket gets one write for all of them. An entry
-   * after a quiet spell goes out at once. 0 sweeps for every entry.
-   */
-  readonly sweepIntervalMs?: number;
-  /** Members on this node from which a room's sweeps are paced (default 1,000). */
-  readonly sweepMinMembers?: number;
 }
 
 /**
@@ -57,8 +36,6 @@ export function createLocalViews(o: LocalViewsOptions) {
   const views = new Map<string, View>();
   const byPeer = new Map<Peer, Set<View>>();
   const keyOf = (appKey: string, roomId: string): string => `${appKey}\u0000${roomId}`;
-  const interval = o.sweepIntervalMs ?? 0;
-  const paceFrom = o.sweepMinMembers ?? 1000;
 
   function drop(view: View, peer: Peer): void {
     view.members.delete(peer.session.connectionId);
@@ -67,52 +44,7 @@ export function createLocalViews(o: LocalViewsOptions) {
     if (view.members.size === 0 && views.get(view.key) === view) {
       views.delete(view.key);
       view.off();
-      if (view.timer) clearTimeout(view.timer);
-      view.held = [];
     }
-  }
-
-  /** Writes the held entries, in order, to every member here (except each entry's skipped connection). */
-  function sweep(view: View): void {
-    if (view.timer) clearTimeout(view.timer);
-    view.timer = undefined;
-    view.lastSweep = performance.now();
-    const held = view.held;
-    if (held.length === 0) return;
-    view.held = [];
-    if (view.pending.size === 0 && held.length === 1) {
-      const { frame, skip } = held[0]!;
-      // Values, not entries: iterating entries allocates a pair per member (measured ~1.5x the loop's cost).
-      for (const p of view.members.values()) if (p.session.connectionId !== skip) p.write(frame);
-      return;
-    }
-    // One array for every member: a plaintext connection writes it as one buffer, framed once (Peer.writeBatch).
-    const frames = held.map((h) => h.frame);
-    const skipped = new Set<string>();
-    for (const h of held) if (h.skip !== undefined) skipped.add(h.skip);
-    for (const [id, p] of view.members) {
-      // With no join answer outstanding and no ack in place of a push (the usual case) the loop only writes.
-      const q = view.pending.size === 0 ? undefined : view.pending.get(id);
-      if (!q && (skipped.size === 0 || !skipped.has(id))) {
-        p.writeBatch(frames);
-        continue;
-      }
-      for (const h of held) {
-        if (id === h.skip) continue;
-        if (q) q.push(h.frame);
-        else p.write(h.frame);
-      }
-    }
-  }
-
-  /** Holds an entry for the room's next sweep; sweeps now when the last one is long enough ago. */
-  function fanOut(view: View, held: Held): void {
-    view.held.push(held);
-    if (view.timer) return;
-    const wait = view.members.size < paceFrom ? 0 : view.lastSweep + interval - performance.now();
-    if (wait <= 0) return sweep(view);
-    view.timer = setTimeout(() => sweep(view), wait);
-    view.timer.unref();
   }
 
   function deliver(view: View, appKey: string, roomId: string, payload: Uint8Array, skip: string | undefined): void {
@@ -123,14 +55,24 @@ export function createLocalViews(o: LocalViewsOptions) {
       view.epoch = e.epoch;
       if (known > 0) o.onNewOwner(appKey, roomId, [...view.members.values()]);
     }
-    // The sender's own connection has the ack instead (markers carry no skip).
-    fanOut(view, { frame: e.frame, skip });
+    // The sender's own connection has the ack instead (markers carry no skip). With no join answer
+    // outstanding (the usual case) the loop only writes: one Map lookup less per member.
+    const frame = e.frame;
+    if (view.pending.size === 0) {
+      // Values, not entries: iterating entries allocates a pair per member (measured ~1.5x the loop's cost).
+      for (const p of view.members.values()) if (p.session.connectionId !== skip) p.write(frame);
+    } else {
+      for (const [id, p] of view.members) {
+        if (id === skip) continue;
+        const q = view.pending.get(id);
+        if (q) q.push(e.frame);
+        else p.write(e.frame);
+      }
+    }
     if (e.clientMsgId !== '') {
       view.acks.set(`${e.user}\u0000${e.clientMsgId}`, { senderId: e.user, clientMsgId: e.clientMsgId, seq: e.seq, msgId: e.msgId, ts: e.ts });
       if (view.acks.size > ACKS_KEPT) view.acks.delete(view.acks.keys().next().value as string);
     }
-    // Whoever leaves here first gets what was held before the entry that removes them (and the entry itself).
-    if (e.kind === ENTRY_KIND.kicked || e.kind === ENTRY_KIND.destroyed) sweep(view);
     if (e.kind === ENTRY_KIND.kicked) for (const p of [...view.members.values()]) if (p.session.userId === e.user) drop(view, p);
     if (e.kind === ENTRY_KIND.destroyed) for (const p of [...view.members.values()]) drop(view, p);
   }
@@ -144,13 +86,11 @@ export function createLocalViews(o: LocalViewsOptions) {
       const key = keyOf(appKey, roomId);
       let view = views.get(key);
       if (!view) {
-        const v: View = { key, members: new Map(), pending: new Map(), epoch: 0, off: () => undefined, acks: new Map(), held: [], lastSweep: 0, timer: undefined };
+        const v: View = { key, members: new Map(), pending: new Map(), epoch: 0, off: () => undefined, acks: new Map() };
         v.off = o.bus.subscribe(roomTopic(appKey, roomId), (m) => deliver(v, appKey, roomId, m.payload, m.skipConnection));
         views.set(key, (view = v));
       }
       const id = peer.session.connectionId;
-      // What is held went out before this join was asked: the join answer's window covers it, not a push.
-      if (view.held.length > 0 && !view.members.has(id)) sweep(view);
       if (!view.members.has(id)) view.pending.set(id, []);
       view.members.set(id, peer);
       let set = byPeer.get(peer);

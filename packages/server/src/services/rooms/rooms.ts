@@ -1,5 +1,4 @@
 import { encodeFrame, isValidId, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest } from '@tidings/protocol';
-import { MAX_ID_LENGTH } from '@tidings/protocol';
 import type { Logger } from '../../log/logger.ts';
 import { BusRequestError, type Bus } from '../../bus/port.ts';
 import type { RoomStore } from '../../storage/room-port.ts';
@@ -7,6 +6,7 @@ import { decodeJson, encodeJson } from '../bus-json.ts';
 import { errorFrame } from '../replies.ts';
 import type { Peer } from '../session.ts';
 import { pushFrame, toWireMessage } from '../wire.ts';
+import { sendFieldsError } from '../send-path.ts';
 import { createLocalViews } from './local-view.ts';
 import { createOwnerOps, fail, type RoomOpResult, type SendResult } from './owner.ts';
 import { createPlacement, type Owned } from './placement.ts';
@@ -37,9 +37,6 @@ export interface RoomsOptions {
   readonly requestTimeoutMs?: number;
   /** Node runs alive now (cluster presence), so an owner forgets the members of a node that died. */
   readonly liveNodes?: () => readonly string[];
-  /** Fan-out pacing of large rooms on this node (see `LocalViewsOptions` in local-view.ts). */
-  readonly sweepIntervalMs?: number;
-  readonly sweepMinMembers?: number;
 }
 
 /** Who asks: a connection (SDK) or the app's backend (API, all rights). */
@@ -135,8 +132,6 @@ export function createRooms(o: RoomsOptions) {
 
   const views = createLocalViews({
     bus: o.bus,
-    ...(o.sweepIntervalMs !== undefined ? { sweepIntervalMs: o.sweepIntervalMs } : {}),
-    ...(o.sweepMinMembers !== undefined ? { sweepMinMembers: o.sweepMinMembers } : {}),
     onNewOwner: (appKey, roomId, peers) => {
       const members = peers.map(memberOf);
       void toOwner(appKey, roomId, { appKey, roomId, op: 'members', members }, (x) => ops.members(x, members)).catch(() => undefined);
@@ -221,9 +216,8 @@ export function createRooms(o: RoomsOptions) {
       );
       return;
     }
-    if (!req.clientMsgId || req.clientMsgId.length > MAX_ID_LENGTH) return failSend('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
-    if (!req.type || req.type.length > 64) return failSend('protocol.invalid_request', 'type must be 1-64 characters');
-    if (req.content.byteLength > o.maxContentBytes) return failSend('send.content_too_large');
+    const bad = sendFieldsError(req, o.maxContentBytes);
+    if (bad) return failSend(bad.code, bad.message);
     const member = memberOf(peer);
     const body: SendBody = { deviceId: s.deviceId, clientMsgId: req.clientMsgId, type: req.type, content: req.content, priority: req.priority, flags: req.flags };
     const ack = (r: SendResult | typeof NOT_FOUND | typeof UNAVAILABLE): void => {
@@ -297,9 +291,8 @@ export function createRooms(o: RoomsOptions) {
    */
   async function post(appKey: string, roomId: string, userId: string, body: SendBody): Promise<SendResult> {
     if (!isValidId(roomId)) return fail('conv.invalid_id');
-    if (!body.clientMsgId || body.clientMsgId.length > MAX_ID_LENGTH) return fail('protocol.invalid_request', 'clientMsgId must be 1-128 characters');
-    if (!body.type || body.type.length > 64) return fail('protocol.invalid_request', 'type must be 1-64 characters');
-    if (body.content.byteLength > o.maxContentBytes) return fail('send.content_too_large');
+    const bad = sendFieldsError(body, o.maxContentBytes);
+    if (bad) return fail(bad.code, bad.message);
     const r = await toOwner(appKey, roomId, { appKey, roomId, op: 'post', userId, body }, (x) => ops.post(x, userId, body));
     return r === NOT_FOUND ? fail('conv.not_found') : r === UNAVAILABLE ? fail('storage.unavailable', 'the room is moving to another node; retry') : r;
   }
