@@ -17,6 +17,7 @@ export { ERRORS, TidingsError, errorSpec, isErrorCode, isResumableClose, codeFor
 export type { ErrorCode, ErrorSpec } from './errors.ts';
 export { isValidId, privateConvId, parseConvId } from './ids.ts';
 export type { ConversationKind, ParsedConvId } from './ids.ts';
+export type { GroupInfo, GroupMemberInfo, GroupRole } from './groups.ts';
 export {
   PROTOCOL_VERSION,
   SUBPROTOCOL,

@@ -1,35 +1,9 @@
-import type { ConvResult } from '@tidings/protocol';
+import type { ConvResult, GroupInfo, GroupMemberInfo } from '@tidings/protocol';
 
 /** Sends one conv operation and resolves with its answer (the client's `call`). */
 export type ConvCall = (convId: string, op: string, args?: Record<string, unknown>, afterSeq?: number) => Promise<ConvResult>;
 
-/** Roles in a group. */
-export type GroupRole = 'owner' | 'admin' | 'member';
-
-/** A group as {@link GroupsManager.info} returns it. */
-export interface GroupInfo {
-  readonly groupId: string;
-  readonly ownerId: string;
-  readonly name: string;
-  readonly extra: string;
-  readonly historyVisible: boolean;
-  readonly muteAll: boolean;
-  readonly exempt: readonly string[];
-  readonly dismissed: boolean;
-  readonly createdAt: number;
-  readonly memberCount: number;
-}
-
-/** One member as {@link GroupsManager.members} returns it. */
-export interface GroupMemberInfo {
-  readonly userId: string;
-  readonly role: GroupRole;
-  /** Seq of the entry that added the member. */
-  readonly joinedSeq: number;
-  readonly leftSeq: number;
-  /** Muted until (ms since the epoch); 0 when not muted. */
-  readonly mutedUntil: number;
-}
+export type { GroupInfo, GroupMemberInfo, GroupRole } from '@tidings/protocol';
 
 /** Options of {@link GroupsManager.create}. */
 export interface CreateGroupOptions {

@@ -1,3 +1,5 @@
+import type { GroupMemberInfo } from '@tidings/protocol';
+
 /** A user as the server API returns it. */
 export interface User {
   readonly userId: string;
@@ -116,32 +118,10 @@ export interface GroupChange {
 }
 
 /** A group as the server API returns it. */
-export interface GroupInfo {
-  readonly groupId: string;
-  readonly ownerId: string;
-  readonly name: string;
-  /** App-defined JSON text. */
-  readonly extra: string;
-  /** True: members added later read the whole history. */
-  readonly historyVisible: boolean;
-  readonly muteAll: boolean;
-  /** Plain members that mute-all leaves alone. */
-  readonly exempt: readonly string[];
-  readonly dismissed: boolean;
-  readonly createdAt: number;
-  readonly memberCount: number;
-}
+export type { GroupInfo } from '@tidings/protocol';
 
 /** One member of a group. */
-export interface GroupMember {
-  readonly userId: string;
-  readonly role: 'owner' | 'admin' | 'member';
-  /** Seq of the entry that added the member. */
-  readonly joinedSeq: number;
-  readonly leftSeq: number;
-  /** ms since the epoch; 0 when not muted. */
-  readonly mutedUntil: number;
-}
+export type GroupMember = GroupMemberInfo;
 
 /** The answer to a chatroom change: the seq of its notification entry (0 when none). */
 export interface RoomChange {

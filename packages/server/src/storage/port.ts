@@ -1,4 +1,4 @@
-import type { ConversationKind } from '@tidings/protocol';
+import type { ConversationKind, GroupInfo, GroupMemberInfo, GroupRole } from '@tidings/protocol';
 import type { RoomStore } from './room-port.ts';
 
 /**
@@ -117,38 +117,15 @@ export interface SendInput {
 }
 
 /** Roles in a group. */
-export type GroupRole = 'owner' | 'admin' | 'member';
+export type { GroupRole } from '@tidings/protocol';
 
 /** A group as stored. */
-export interface GroupRecord {
+export interface GroupRecord extends GroupInfo {
   readonly appKey: string;
-  readonly groupId: string;
-  readonly ownerId: string;
-  readonly name: string;
-  /** App-defined JSON text. */
-  readonly extra: string;
-  /** True: a member added at seq N reads the whole history; false: from N on. */
-  readonly historyVisible: boolean;
-  /** True: members with role `member` not in `exempt` cannot send. */
-  readonly muteAll: boolean;
-  readonly exempt: readonly string[];
-  readonly dismissed: boolean;
-  readonly createdAt: number;
-  /** Current members (computed). */
-  readonly memberCount: number;
 }
 
 /** One member row; a former member keeps the row with `leftSeq` > 0. */
-export interface GroupMember {
-  readonly userId: string;
-  readonly role: GroupRole;
-  /** Seq of the stream entry that added the member. */
-  readonly joinedSeq: number;
-  /** Seq of the stream entry that removed the member; 0 while a member. */
-  readonly leftSeq: number;
-  /** Muted until this instant (ms since the epoch); 0 when not muted. */
-  readonly mutedUntil: number;
-}
+export type GroupMember = GroupMemberInfo;
 
 /** A membership or settings change, applied atomically with the stream entry announcing it. */
 export interface GroupChange {
