@@ -1,36 +1,63 @@
 /**
  * Writes coalesced per event-loop turn across every connection. A
- * connection with frames to send joins the turn's list once (its first
- * write of the turn) and keeps its frames itself; one `process.nextTick`
- * per turn then flushes every listed connection in the order it joined.
- * That is one socket write per connection per turn (a chatroom fan-out of
- * 10,000 members costs one deferred callback, not 10,000 closures and
- * cork/uncork pairs) and the first members' bytes leave as soon as the
- * fan-out loop, which now only appends, is done.
+ * connection with frames to send joins the flush queue once (its first
+ * write since its last flush) and keeps its frames itself; one
+ * `process.nextTick` then flushes the queued connections in the order they
+ * joined. That is one socket write per connection per flush (a chatroom
+ * fan-out of 10,000 members costs one deferred callback, not 10,000 closures
+ * and cork/uncork pairs), and the first members' bytes leave as soon as the
+ * fan-out loop, which only appends, is done.
+ *
+ * A long flush yields to the event loop every {@link SLICE_MS} and goes on
+ * where it stopped (a rolling cursor). Frames that arrive meanwhile join the
+ * held frames of connections not yet flushed (same write), and connections
+ * already flushed join the queue's tail. So when one flush of every member
+ * of a big room takes T (one socket write costs microseconds of CPU), a new
+ * message reaches every member within about T of its arrival; a flush that
+ * ran to its end before reading anything new would take up to 2T (the wait
+ * for the running flush, then a whole flush of its own).
  */
 
-/** Something holding frames of this turn. */
+/** Something holding frames to write. */
 export interface TurnWriter {
-  /** Writes what it holds; called once per turn it joined. */
+  /** Writes what it holds; called once per time it joined the queue. */
   flushTurn(): void;
 }
 
-let due: TurnWriter[] = [];
+/** Time a flush runs before it yields to the event loop, ms. */
+export const SLICE_MS = 2;
+/** Writers flushed between two looks at the clock. */
+const CHECK_EVERY = 32;
+
+let due: Array<TurnWriter | undefined> = [];
+let head = 0;
 let scheduled = false;
 
-function flushAll(): void {
-  scheduled = false;
-  const list = due;
+function flushDue(): void {
+  const start = performance.now();
+  while (head < due.length) {
+    const end = Math.min(due.length, head + CHECK_EVERY);
+    for (; head < end; head++) {
+      const w = due[head]!;
+      due[head] = undefined;
+      // A flush that writes again (a close announcing its reason) joins the tail.
+      w.flushTurn();
+    }
+    if (head < due.length && performance.now() - start >= SLICE_MS) {
+      setImmediate(flushDue);
+      return;
+    }
+  }
   due = [];
-  // A flush that writes again (a close announcing its reason) joins the next list.
-  for (let i = 0; i < list.length; i++) list[i]!.flushTurn();
+  head = 0;
+  scheduled = false;
 }
 
-/** Puts `w` on this turn's list; call once per turn, on its first write. */
+/** Puts `w` on the flush queue; call once per flush, on its first write since the last. */
 export function flushAtTurnEnd(w: TurnWriter): void {
   due.push(w);
   if (!scheduled) {
     scheduled = true;
-    process.nextTick(flushAll);
+    process.nextTick(flushDue);
   }
 }

@@ -101,9 +101,21 @@ export function createChatLoad(o: ChatLoadOptions) {
           return devices.some((d) => members.includes(d.user) && d.client.lastSeq(conv) < max);
         }).length;
         if (pending === 0 && behind === 0) return;
-        if (Date.now() > end) throw new Error(`not drained: ${pending} outboxes pending, ${behind} conversations behind`);
+        if (Date.now() > end) throw new Error(`not drained: ${pending} outboxes pending, ${behind} conversations behind\n${this.stuck().join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    /** What keeps a drain from finishing: devices with unacked sends and devices behind a conversation's acked max. */
+    stuck(): string[] {
+      const lines = devices
+        .filter((d) => d.client.outboxSize > 0)
+        .map((d) => `${d.rec.deviceId} (${d.client.state}): ${d.client.outboxSize} unacked`);
+      for (const [conv, max] of acked) {
+        for (const d of devices) {
+          if (membersOf(conv).includes(d.user) && d.client.lastSeq(conv) < max) lines.push(`${d.rec.deviceId} (${d.client.state}): ${conv} at ${d.client.lastSeq(conv)} of ${max}`);
+        }
+      }
+      return lines.slice(0, 40);
     },
     check(): HistoryReport {
       return check(
