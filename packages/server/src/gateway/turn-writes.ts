@@ -26,8 +26,14 @@ export interface TurnWriter {
 
 /** Time a flush runs before it yields to the event loop, ms. */
 export const SLICE_MS = 2;
-/** Writers flushed between two looks at the clock. */
-const CHECK_EVERY = 32;
+/**
+ * Writers flushed between two looks at the clock: a flush of fewer never
+ * yields. Under 1:1 load (a hundred connections with many frames each) a
+ * flush that yielded every 2 ms put every later write behind the request
+ * and commit work of the next turn: p99 at 20,000 msgs/s went from 54 to
+ * 511 ms. A big room's flush (thousands of members) still yields every few ms.
+ */
+const CHECK_EVERY = 512;
 
 let due: Array<TurnWriter | undefined> = [];
 let head = 0;
