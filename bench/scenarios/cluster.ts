@@ -96,7 +96,9 @@ async function startNodes(s: Setup): Promise<Nodes> {
         ? { TIDINGS_CLUSTER: '1', TIDINGS_NODE_ID: String(i), TIDINGS_POSTGRES_URL: POSTGRES_URL, TIDINGS_POSTGRES_SCHEMA: schema, TIDINGS_NATS_URL: NATS_URL, TIDINGS_NATS_PREFIX: prefix, TIDINGS_COMMIT_AFFINITY: s.affinity ? '1' : '0', TIDINGS_PRESENCE_HEARTBEAT_MS: '500' }
         : {}),
     };
-    const child = spawn(process.execPath, ['packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
+    // BENCH_CPU_PROF_DIR: every node writes a V8 CPU profile there when it stops (bench/lib/cpu-profile.ts reads them).
+    const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+    const child = spawn(process.execPath, [...prof, 'packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

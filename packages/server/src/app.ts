@@ -208,6 +208,8 @@ export async function startNode(config: Config, log: Logger, adapters: NodeAdapt
   const owned = createCommitQueue({
     store,
     batchMax: config.commitBatchMax,
+    // Each PostgreSQL commit costs round trips and a WAL flush whatever its size (measured in bench/RESULTS.md, cluster).
+    lingerMs: config.commitLingerMs >= 0 ? config.commitLingerMs : config.cluster === 1 ? 2 : 0,
     queueMax: config.commitQueueMax,
     onBatch: (size, ms) => {
       metrics.batch.observe(size);

@@ -17,6 +17,14 @@ export interface CommitQueueOptions {
   readonly store: Store;
   readonly batchMax: number;
   readonly queueMax: number;
+  /**
+   * A batch smaller than `batchMax` waits until its first send has been
+   * queued this long, ms (default 0: a batch starts as soon as the previous
+   * one is done). Each commit costs a round trip per statement and a WAL
+   * flush whatever its size, so against a networked database a short wait
+   * makes batches several times larger and each send cheaper.
+   */
+  readonly lingerMs?: number;
   /** Called once per committed batch (for metrics). */
   readonly onBatch?: (size: number, ms: number) => void;
 }
@@ -34,6 +42,10 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
   let running = false;
   let scheduled = false;
   let idle: Array<() => void> = [];
+  const lingerMs = options.lingerMs ?? 0;
+  /** When the oldest queued send was queued (for the linger). */
+  let firstAt = 0;
+  let lingering: NodeJS.Timeout | undefined;
 
   const schedule = (): void => {
     if (scheduled || running) return;
@@ -50,6 +62,18 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
       for (const w of waiters) w();
       return;
     }
+    // Someone waits for a drain (a shutdown): nothing more is coming, no linger.
+    if (lingerMs > 0 && inputs.length < batchMax && idle.length === 0) {
+      const wait = firstAt + lingerMs - performance.now();
+      if (wait > 0) {
+        scheduled = true;
+        lingering = setTimeout(() => {
+          lingering = undefined;
+          run();
+        }, wait);
+        return;
+      }
+    }
     running = true;
     const batch = inputs.length > batchMax ? inputs.splice(0, batchMax) : inputs;
     const done = callbacks.length > batchMax ? callbacks.splice(0, batchMax) : callbacks;
@@ -58,25 +82,34 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
       callbacks = [];
     }
     const started = performance.now();
-    store.commitSends(batch).then(
-      (outcomes) => {
-        options.onBatch?.(batch.length, performance.now() - started);
-        for (let i = 0; i < done.length; i++) done[i]!(outcomes[i]);
-      },
-      (err: unknown) => {
-        for (const cb of done) cb(undefined, err);
-      },
-    ).finally(() => {
-      running = false;
-      schedule();
-    });
+    store
+      .commitSends(batch)
+      .then(
+        (outcomes) => {
+          options.onBatch?.(batch.length, performance.now() - started);
+          for (let i = 0; i < done.length; i++) done[i]!(outcomes[i]);
+        },
+        (err: unknown) => {
+          for (const cb of done) cb(undefined, err);
+        },
+      )
+      .finally(() => {
+        running = false;
+        schedule();
+      });
   };
 
   return {
     submit(input, done) {
       if (inputs.length >= queueMax) return false;
+      if (inputs.length === 0) firstAt = performance.now();
       inputs.push(input);
       callbacks.push(done);
+      if (lingering !== undefined && inputs.length >= batchMax) {
+        clearTimeout(lingering);
+        lingering = undefined;
+        scheduled = false;
+      }
       schedule();
       return true;
     },
@@ -84,6 +117,12 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
       if (!running && !scheduled && inputs.length === 0) return Promise.resolve();
       return new Promise<void>((resolve) => {
         idle.push(resolve);
+        // Nothing more is coming (a shutdown): a lingering batch commits now.
+        if (lingering !== undefined) {
+          clearTimeout(lingering);
+          lingering = undefined;
+          scheduled = false;
+        }
         schedule();
       });
     },
