@@ -1,7 +1,7 @@
 import { encodeFrame, encodePullResultFrame, type ConvRequest, type ErrorCode, type PullRequest, type SendRequest, type SyncRequest } from '@tidings/protocol';
 import type { Logger } from '../log/logger.ts';
 import type { Bus } from '../bus/port.ts';
-import type { Store } from '../storage/port.ts';
+import { RANGE_ROW_OVERHEAD, type Store } from '../storage/port.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { resolveMembership } from './conversations.ts';
 import { errorFrame } from './replies.ts';
@@ -148,7 +148,8 @@ export function createMessaging(o: MessagingOptions) {
     const from = Math.max(asked, access.fromSeq);
     const to = Math.min(req.toSeq === 0n ? Number.MAX_SAFE_INTEGER : Number(req.toSeq), access.toSeq);
     const [found, newest] = await Promise.all([
-      to < from ? Promise.resolve([]) : o.store.readRange(s.appKey, req.convId, from, to, limit),
+      // The byte budget: a page of big messages reads (and opens) only what the answer can carry.
+      to < from ? Promise.resolve([]) : o.store.readRange(s.appKey, req.convId, from, to, limit, o.limits.maxPullBytes),
       o.store.maxSeq(s.appKey, req.convId),
     ]);
     const maxSeq = Math.min(newest, access.toSeq);
@@ -157,7 +158,7 @@ export function createMessaging(o: MessagingOptions) {
     let bytes = 0;
     let n = 0;
     while (n < rows.length) {
-      bytes += rows[n]!.content.byteLength + 128;
+      bytes += rows[n]!.content.byteLength + RANGE_ROW_OVERHEAD;
       if (n > 0 && bytes > o.limits.maxPullBytes) break;
       n++;
     }

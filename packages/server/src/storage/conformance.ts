@@ -1,6 +1,6 @@
 import { suite, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Store } from './port.ts';
+import { RANGE_ROW_OVERHEAD, type Store } from './port.ts';
 import {
   app,
   assertIncreasing,
@@ -195,6 +195,53 @@ export function storageConformance(name: string, open: () => Promise<Store>): vo
       assert.deepEqual(await seqs(11, 20, 100), []);
       assert.deepEqual(await store.readRange(s.appKey, 'g:none', 1, 10, 10), []);
     });
+
+    withStore(
+      'readRange - a byte budget cuts the page before the message that would pass it, never after, always one',
+      async (store) => {
+        const s = sender(store);
+        const sizes = [5000, 20_000, 3000, 40_000, 100, 100, 60_000, 10];
+        await store.commitSends(sizes.map((n, i) => ({ ...s.next('g:b'), content: new Uint8Array(n).fill(i + 1) })));
+        const all = await store.readRange(s.appKey, 'g:b', 1, 100, 100);
+        assert.deepEqual(
+          all.map((m) => m.content.byteLength),
+          sizes,
+        );
+        for (const [from, budget] of [
+          [1, 30_000],
+          [1, 1],
+          [2, 24_000],
+          [4, 100_000],
+          [7, 50_000],
+          [1, 1_000_000],
+        ] as const) {
+          const page = await store.readRange(s.appKey, 'g:b', from, 100, 100, budget);
+          const rest = all.filter((m) => m.seq >= from);
+          assert.ok(page.length >= 1, `from ${from}, budget ${budget}: at least one message`);
+          assert.deepEqual(
+            page.map((m) => [m.seq, m.content]),
+            rest.slice(0, page.length).map((m) => [m.seq, m.content]),
+            'a prefix of the unbudgeted page',
+          );
+          const bytes = (ms: readonly { content: Uint8Array }[]) =>
+            ms.reduce((n, m) => n + m.content.byteLength + RANGE_ROW_OVERHEAD, 0);
+          if (page.length > 1)
+            assert.ok(
+              bytes(page) <= budget,
+              `from ${from}, budget ${budget}: ${bytes(page)} bytes read, past the budget`,
+            );
+          // Stopping early is allowed only by what sealing adds (under 64 bytes a message).
+          const next = rest[page.length];
+          if (next)
+            assert.ok(
+              bytes([...page, next]) + 64 * (page.length + 1) > budget,
+              `from ${from}, budget ${budget}: stopped before ${next.seq}, which fit`,
+            );
+        }
+        // Without a budget (or an infinite one), only the limit counts.
+        assert.equal((await store.readRange(s.appKey, 'g:b', 1, 100, 100, Infinity)).length, sizes.length);
+      },
+    );
 
     withStore('delivered - starts at 0, rises, never lowers, per device and conversation', async (store) => {
       const appKey = uid('app');

@@ -8,6 +8,9 @@ import type { RoomStore } from './room-port.ts';
  * below 2^53).
  */
 
+/** Bytes a message counts for beyond its content against a range read's `maxBytes` (its ids, numbers, framing). */
+export const RANGE_ROW_OVERHEAD = 128;
+
 /** A tenant. */
 export interface AppRecord {
   readonly appKey: string;
@@ -202,8 +205,15 @@ export interface Store {
    */
   commitSends(batch: readonly SendInput[]): Promise<SendOutcome[]>;
 
-  /** Messages with fromSeq <= seq <= toSeq in seq order, at most `limit`. */
-  readRange(appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages with fromSeq <= seq <= toSeq in seq order, at most `limit`.
+   * With `maxBytes`, the read also stops before the first message that would
+   * bring the content bytes read past it, each message counted with
+   * {@link RANGE_ROW_OVERHEAD} more (always at least one message), so a page
+   * of big messages reads and opens only what one answer frame can carry.
+   * An adapter may stop earlier (counting sealed sizes), never later.
+   */
+  readRange(appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number, maxBytes?: number): Promise<StoredMessage[]>;
 
   /** Newest seq of a conversation; 0 when it has none. */
   maxSeq(appKey: string, convId: string): Promise<number>;

@@ -1,4 +1,4 @@
-import { MESSAGE_FLAG_RECALLED } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED, RANGE_ROW_OVERHEAD } from '../port.ts';
 import { VERSION_BUCKET } from './schema.ts';
 
 /** `version_floor` of a version (schema.ts, migration 9). */
@@ -32,10 +32,22 @@ export const SQL = {
   getApp: st('getApp', 'SELECT * FROM apps WHERE app_key = $1'),
   listApps: st('listApps', 'SELECT * FROM apps ORDER BY app_key'),
   setAppDisabled: st('setAppDisabled', 'UPDATE apps SET disabled = $1 WHERE app_key = $2'),
+  /**
+   * A page of at most $5 messages, cut before the first whose content would
+   * bring the page past $6 bytes (sealed sizes, RANGE_ROW_OVERHEAD more each;
+   * null: no cut; the first message always). The running sum is taken over
+   * the limited page only, and octet_length reads a TOASTed value's size
+   * without fetching it, so the messages cut are never read.
+   */
   readRange: st(
     'readRange',
-    `SELECT ${MESSAGE_COLUMNS} FROM messages
-     WHERE app_key = $1 AND conv_id = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq LIMIT $5`,
+    `SELECT ${MESSAGE_COLUMNS} FROM (
+       SELECT page.*, row_number() OVER w AS rn, sum(octet_length(content) + ${RANGE_ROW_OVERHEAD}) OVER w AS run
+       FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
+             WHERE app_key = $1 AND conv_id = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq LIMIT $5) page
+       WINDOW w AS (ORDER BY seq ROWS UNBOUNDED PRECEDING)) t
+     WHERE rn = 1 OR $6::bigint IS NULL OR run <= $6::bigint
+     ORDER BY seq`,
   ),
   maxSeq: st('maxSeq', 'SELECT max_seq FROM conversations WHERE app_key = $1 AND conv_id = $2'),
   /**

@@ -219,9 +219,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       (appKey) => cipher.ensure([appKey]),
     ),
 
-    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
+    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number, maxBytes?: number) => {
       await cipher.ensure([appKey]);
-      return (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit])).rows.map((r) => cipher.open(toMessage(r)));
+      const budget = maxBytes === undefined || !Number.isFinite(maxBytes) ? null : Math.floor(maxBytes);
+      return (await query(SQL.readRange, [appKey, convId, fromSeq, toSeq, limit, budget])).rows.map((r) => cipher.open(toMessage(r)));
     },
 
     maxSeq: async (appKey: string, convId: string) =>

@@ -81,7 +81,8 @@ export function createRangeReader(o: RangeReaderOptions) {
 
   return {
     /**
-     * Reads messages `fromSeq..toSeq` (at most `limit`) of a conversation,
+     * Reads messages `fromSeq..toSeq` (at most `limit`, and `maxBytes` as
+     * Store.readRange says) of a conversation,
      * content opened with the app's data keys (none: stored as is).
      * Undefined when the worker is busy or closed: the caller reads in place.
      */
@@ -91,6 +92,7 @@ export function createRangeReader(o: RangeReaderOptions) {
       fromSeq: number,
       toSeq: number,
       limit: number,
+      maxBytes: number,
       dataKeys: ReadonlyMap<number, KeyObject> | undefined,
     ): Promise<StoredMessage[]> | undefined {
       if (closed || waiting.size >= o.maxInFlight) return undefined;
@@ -107,7 +109,7 @@ export function createRangeReader(o: RangeReaderOptions) {
         keys.push([keyId, h]);
       }
       const id = nextId++;
-      const req: RangeRequest = { id, appKey, convId, fromSeq, toSeq, limit, newKeys, ...(dataKeys ? { keys } : {}) };
+      const req: RangeRequest = { id, appKey, convId, fromSeq, toSeq, limit, maxBytes, newKeys, ...(dataKeys ? { keys } : {}) };
       return new Promise<StoredMessage[]>((resolve, reject) => {
         waiting.set(id, { appKey, convId, resolve, reject });
         worker!.postMessage(req);

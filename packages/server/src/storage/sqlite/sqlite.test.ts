@@ -118,3 +118,43 @@ test('sqlite - a kill -9 right after a commit loses no acknowledged message', as
     await store.close();
   }
 });
+
+test('sqlite - range reads beyond the 512 in flight on the worker run in place and keep the byte budget too', async () => {
+  const store = await createSqliteStore({ path: join(dir, 'in-place.db'), masterKey: new Uint8Array(32).fill(9) });
+  try {
+    const appKey = `app-${process.pid}`;
+    const sizes = [30_000, 30_000, 30_000, 10];
+    await store.commitSends(
+      sizes.map((n, i) => ({
+        appKey,
+        convId: 'g:m',
+        kind: 'group' as const,
+        members: ['u1'],
+        senderId: 'u1',
+        senderDevice: 'd1',
+        clientMsgId: `c${i}`,
+        senderSeq: i + 1,
+        type: 'blob',
+        content: new Uint8Array(n).fill(i),
+        flags: 0,
+        msgId: `m${i}`,
+        ts: 1,
+      })),
+    );
+    const seqs = async (budget?: number) => (await store.readRange(appKey, 'g:m', 1, 10, 10, budget)).map((m) => m.seq);
+    for (const [budget, want] of [
+      [undefined, [1, 2, 3, 4]],
+      [48_000, [1]],
+      [61_000, [1, 2]],
+      [10, [1]],
+    ] as const) {
+      // 600 at once: the worker takes 512, the rest read on the main thread.
+      const pages = await Promise.all(Array.from({ length: 600 }, () => seqs(budget)));
+      for (const p of pages) assert.deepEqual(p, want, `budget ${budget}`);
+    }
+    const [first] = await store.readRange(appKey, 'g:m', 1, 1, 1, 10);
+    assert.deepEqual(first!.content, new Uint8Array(30_000).fill(0), 'content opened');
+  } finally {
+    await store.close();
+  }
+});

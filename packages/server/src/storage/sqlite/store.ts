@@ -28,6 +28,7 @@ import type {
   WebhookConfig,
   WebhookEnqueue,
 } from '../port.ts';
+import { RANGE_ROW_OVERHEAD } from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { createDeliveredWriter } from './delivered.ts';
 import { createRangeReader } from './range-reader.ts';
@@ -162,29 +163,23 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     rotateDataKey: (appKey: string) => cipher.rotate(appKey),
     rooms: createSqliteRooms(db, cipher, use, keysFor),
 
-    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number) => {
+    readRange: async (appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number, maxBytes = Infinity) => {
       if (cipher.enabled && !closed) await cipher.ensure([appKey]);
-      const inWorker = closed ? undefined : ranges?.read(appKey, convId, fromSeq, toSeq, limit, cipher.dataKeys(appKey));
+      const inWorker = closed ? undefined : ranges?.read(appKey, convId, fromSeq, toSeq, limit, maxBytes, cipher.dataKeys(appKey));
       if (inWorker) return inWorker;
       // In place: an in-memory database, or the worker is busy. Rows come as arrays in RANGE_COLUMNS order.
-      return use(() =>
-        (s.readRange.all(appKey, convId, fromSeq, toSeq, limit) as unknown as RangeRow[]).map(
-          ([seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content, ts, flags]): StoredMessage => ({
-            appKey,
-            convId,
-            seq,
-            msgId,
-            senderId,
-            senderDevice,
-            clientMsgId,
-            senderSeq,
-            type,
-            content: cipher.openContent(appKey, convId, seq, content),
-            ts,
-            flags,
-          }),
-        ),
-      );
+      return use(() => {
+        const out: StoredMessage[] = [];
+        let counted = 0;
+        for (const row of s.readRange.iterate(appKey, convId, fromSeq, toSeq, limit) as Iterable<RangeRow>) {
+          const [seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content, ts, flags] = row;
+          // Sealed size, as the worker counts it.
+          counted += content.byteLength + RANGE_ROW_OVERHEAD;
+          if (out.length > 0 && counted > maxBytes) break;
+          out.push({ appKey, convId, seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content: cipher.openContent(appKey, convId, seq, content), ts, flags });
+        }
+        return out;
+      });
     },
 
     maxSeq: (appKey: string, convId: string) =>
