@@ -6,8 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import type { KeyObject } from 'node:crypto';
 import { openContent, sealedKeyId } from '../../crypto/envelope.ts';
-import { RANGE_ROW_OVERHEAD } from '../port.ts';
-import { RANGE_SQL, type RangeRow } from './statements.ts';
+import { RANGE_SQL, readRangeRows } from './statements.ts';
 
 /** One range read. */
 export interface RangeRequest {
@@ -48,17 +47,15 @@ const keys = new Map<number, KeyObject>();
 function read(r: RangeRequest): RangeReply {
   for (const [h, k] of r.newKeys) keys.set(h, k);
   const byId = r.keys ? new Map(r.keys) : undefined;
+  const rows = readRangeRows(stmt, r.appKey, r.convId, r.fromSeq, r.toSeq, r.limit, r.maxBytes);
   const strings: string[] = [];
-  const numbers: number[] = [];
+  const numbers = new Float64Array(rows.length * 4);
   const contents: Uint8Array[] = [];
   let total = 0;
-  let counted = 0;
-  // Row by row, so a page of big messages stops reading (and opening) at the byte budget.
-  for (const row of stmt.iterate(r.appKey, r.convId, r.fromSeq, r.toSeq, r.limit) as Iterable<RangeRow>) {
+  rows.forEach((row, i) => {
     const [seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, stored, ts, flags] = row;
-    // Counted sealed (a little more than opened): the row past the budget is never opened.
-    counted += stored.byteLength + RANGE_ROW_OVERHEAD;
-    if (contents.length > 0 && counted > r.maxBytes) break;
+    strings.push(msgId, senderId, senderDevice, clientMsgId, type);
+    numbers.set([seq, senderSeq, ts, flags], i * 4);
     let content = stored;
     const keyId = byId ? sealedKeyId(stored) : undefined;
     // Empty (recalled) content and rows written before encryption was on are stored as is.
@@ -67,11 +64,9 @@ function read(r: RangeRequest): RangeReply {
       if (!key) throw new Error(`app ${r.appKey} has no data key ${keyId}`);
       content = openContent(key, r.appKey, r.convId, seq, stored);
     }
-    strings.push(msgId, senderId, senderDevice, clientMsgId, type);
-    numbers.push(seq, senderSeq, ts, flags);
     contents.push(content);
     total += content.byteLength;
-  }
+  });
   const out = new Uint8Array(total);
   const ends = new Uint32Array(contents.length);
   let at = 0;
@@ -80,7 +75,7 @@ function read(r: RangeRequest): RangeReply {
     at += c.byteLength;
     ends[i] = at;
   });
-  return { id: r.id, ok: true, strings, numbers: Float64Array.from(numbers), packed: out.buffer, ends };
+  return { id: r.id, ok: true, strings, numbers, packed: out.buffer, ends };
 }
 
 parentPort!.on('message', (r: RangeRequest | 'close') => {

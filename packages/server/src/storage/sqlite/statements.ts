@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MESSAGE_FLAG_RECALLED } from '../port.ts';
+import { MESSAGE_FLAG_RECALLED, RANGE_ROW_OVERHEAD } from '../port.ts';
 
 /**
  * Every statement the SQLite store runs, prepared once per store so the hot
@@ -15,6 +15,35 @@ export const RANGE_COLUMNS = 'seq, msg_id, sender_id, sender_device, client_msg_
 
 /** A range read: (appKey, convId, fromSeq, toSeq, limit). */
 export const RANGE_SQL = `SELECT ${RANGE_COLUMNS} FROM messages WHERE app_key = ? AND conv_id = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`;
+
+/** Rows a range read takes first, before it knows how big they are. */
+const RANGE_FIRST_ROWS = 16;
+
+/**
+ * The rows of a range read within a byte budget (Store.readRange: sealed
+ * content + RANGE_ROW_OVERHEAD a row, the first row always): first a few
+ * rows, then the rest of the page only if they left budget. A page of big
+ * messages reads a few rows instead of `limit`; a page of small ones costs
+ * one statement more. The caller opens only the rows returned.
+ */
+export function readRangeRows(stmt: StatementSync, appKey: string, convId: string, fromSeq: number, toSeq: number, limit: number, maxBytes: number): RangeRow[] {
+  if (maxBytes === Infinity) return stmt.all(appKey, convId, fromSeq, toSeq, limit) as unknown as RangeRow[];
+  const out: RangeRow[] = [];
+  let counted = 0;
+  let from = fromSeq;
+  let want = Math.min(limit, RANGE_FIRST_ROWS);
+  for (;;) {
+    const rows = stmt.all(appKey, convId, from, toSeq, want) as unknown as RangeRow[];
+    for (const row of rows) {
+      counted += row[7].byteLength + RANGE_ROW_OVERHEAD;
+      if (out.length > 0 && counted > maxBytes) return out;
+      out.push(row);
+    }
+    if (rows.length < want || out.length >= limit) return out;
+    from = rows[rows.length - 1]![0] + 1;
+    want = limit - out.length;
+  }
+}
 
 /** A readRange row (the statement returns arrays). */
 export type RangeRow = [seq: number, msgId: string, senderId: string, senderDevice: string, clientMsgId: string, senderSeq: number, type: string, content: Uint8Array, ts: number, flags: number];

@@ -28,12 +28,11 @@ import type {
   WebhookConfig,
   WebhookEnqueue,
 } from '../port.ts';
-import { RANGE_ROW_OVERHEAD } from '../port.ts';
 import { commitBatch } from './commit.ts';
 import { createDeliveredWriter } from './delivered.ts';
 import { createRangeReader } from './range-reader.ts';
 import { migrate } from './schema.ts';
-import { prepareStatements, toApp, toUser, type RangeRow } from './statements.ts';
+import { prepareStatements, readRangeRows, toApp, toUser } from './statements.ts';
 import { createContentCipher } from '../content-cipher.ts';
 import { createSqliteRooms } from './rooms.ts';
 import { prepareGroupStatements, readGroup, toMember } from './groups.ts';
@@ -168,18 +167,24 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       const inWorker = closed ? undefined : ranges?.read(appKey, convId, fromSeq, toSeq, limit, maxBytes, cipher.dataKeys(appKey));
       if (inWorker) return inWorker;
       // In place: an in-memory database, or the worker is busy. Rows come as arrays in RANGE_COLUMNS order.
-      return use(() => {
-        const out: StoredMessage[] = [];
-        let counted = 0;
-        for (const row of s.readRange.iterate(appKey, convId, fromSeq, toSeq, limit) as Iterable<RangeRow>) {
-          const [seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content, ts, flags] = row;
-          // Sealed size, as the worker counts it.
-          counted += content.byteLength + RANGE_ROW_OVERHEAD;
-          if (out.length > 0 && counted > maxBytes) break;
-          out.push({ appKey, convId, seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content: cipher.openContent(appKey, convId, seq, content), ts, flags });
-        }
-        return out;
-      });
+      return use(() =>
+        readRangeRows(s.readRange, appKey, convId, fromSeq, toSeq, limit, maxBytes).map(
+          ([seq, msgId, senderId, senderDevice, clientMsgId, senderSeq, type, content, ts, flags]): StoredMessage => ({
+            appKey,
+            convId,
+            seq,
+            msgId,
+            senderId,
+            senderDevice,
+            clientMsgId,
+            senderSeq,
+            type,
+            content: cipher.openContent(appKey, convId, seq, content),
+            ts,
+            flags,
+          }),
+        ),
+      );
     },
 
     maxSeq: (appKey: string, convId: string) =>
