@@ -16,7 +16,7 @@ export interface RangeRequest {
   readonly fromSeq: number;
   readonly toSeq: number;
   readonly limit: number;
-  /** Stop before the row that would bring the opened bytes past this (see Store.readRange). */
+  /** Stop before the row that would bring the page past this many bytes (see Store.readRange; Infinity: no cut). */
   readonly maxBytes: number;
   /** Handle of each data key id of the app (absent: content is not encrypted). */
   readonly keys?: readonly (readonly [keyId: number, handle: number])[];
