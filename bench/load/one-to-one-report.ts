@@ -56,6 +56,8 @@ export function renderOneToOne(run: OneToOneRun, meta: { command: string; date: 
     '(bench/baselines/ws-echo-server.ts) doing the same socket work (1 frame in, ack + push out), no decode, no storage.',
     '"other CPU" is machine-wide busy time (/proc/stat) minus server and generator: other work sharing the 2 cores;',
     'rows where it is high are noisy. The generator sends no delivery acks (only send, ack, push are measured).',
+    'Max search: steps of 4 s at rising rates; a step that is not sustained runs once more (either target alike) and the',
+    'search stops at the first rate that fails twice; every trial is listed.',
     '',
     '### Targets',
     '',

@@ -30,7 +30,7 @@ export interface OneToOneOptions {
   readonly log?: (line: string) => void;
 }
 
-/** The published configuration: 50 pairs (100 sockets), 10k/s for 10 s, then 10k..120k/s steps of 4 s (stopping at the first unsustained step). */
+/** The published configuration: 50 pairs (100 sockets), 10k/s for 10 s, then 10k..120k/s steps of 4 s (stopping at the first step unsustained in two trials). */
 export const DEFAULTS: OneToOneOptions = {
   pairs: 50,
   fixedRate: 10_000,
@@ -59,10 +59,18 @@ async function search(o: OneToOneOptions, target: 'tidings' | 'ws'): Promise<{ s
   const steps: StepResult[] = [];
   let best: SearchOutcome = { rate: 0, stoppedBy: 'first step failed', conclusive: true };
   for (const rate of o.searchRates) {
-    const r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
+    let r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
     steps.push(r);
     o.log?.(`  search ${describe(r)}`);
-    const v = sustained(r);
+    let v = sustained(r);
+    // One 4 s step is at the mercy of a stall on a shared VM: a failed step runs once more, for either target
+    // alike, and the search stops only if that fails too (both trials are listed).
+    if (!v.ok) {
+      r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
+      steps.push(r);
+      o.log?.(`  search again ${describe(r)}`);
+      v = sustained(r);
+    }
     if (!v.ok) return { steps, best: { rate: best.rate, stoppedBy: `${rate}/s: ${v.why}`, conclusive: r.valid } };
     best = { rate, stoppedBy: 'highest step tried', conclusive: false };
   }
