@@ -1,8 +1,11 @@
 // Plain `ws` room broadcast, the chatroom baseline: every socket is in the
 // one room; a binary message from a socket becomes the same Push frame
 // Tidings sends (encoded and WebSocket-framed once per message) and the same
-// buffer is written to every other socket, writes coalesced per event-loop
-// turn (one socket write per socket per turn), as the Tidings gateway does.
+// buffer is written to every other socket, writes coalesced as the Tidings
+// gateway coalesces them (packages/server/src/gateway/turn-writes.ts): one
+// socket write per socket per flush, and a flush of 512 sockets or more that
+// has run 2 ms yields to the event loop and goes on where it stopped, so
+// messages arriving meanwhile join the writes of sockets not yet reached.
 // No seq bookkeeping, window, dedupe, acks or auth. Prints `{"port":N}`.
 //
 // Usage: node bench/baselines/ws-room-server.ts --port 0
@@ -22,30 +25,46 @@ const Sender = (wsModule as unknown as { Sender: { frame(data: Buffer, o: object
 /** Frames a socket holds this turn (its array is reused from turn to turn). */
 const PENDING = Symbol('pending');
 type Raw = Socket & { [PENDING]?: Buffer[] };
-/** Sockets written this turn: one nextTick per turn writes each once, as the Tidings gateway does. */
-let due: Raw[] = [];
+/** Sockets with frames to write, in the order they got their first; `head`: the next to write. */
+let due: Array<Raw | undefined> = [];
+let head = 0;
+let scheduled = false;
 
 function flush(): void {
-  const list = due;
-  due = [];
-  for (const raw of list) {
-    const bufs = raw[PENDING]!;
-    if (bufs.length === 1) raw.write(bufs[0]!);
-    else {
-      raw.cork();
-      for (const b of bufs) raw.write(b);
-      raw.uncork();
+  const start = performance.now();
+  while (head < due.length) {
+    const end = Math.min(due.length, head + 512);
+    for (; head < end; head++) {
+      const raw = due[head]!;
+      due[head] = undefined;
+      const bufs = raw[PENDING]!;
+      if (bufs.length === 1) raw.write(bufs[0]!);
+      else {
+        raw.cork();
+        for (const b of bufs) raw.write(b);
+        raw.uncork();
+      }
+      bufs.length = 0;
     }
-    bufs.length = 0;
+    if (head < due.length && performance.now() - start >= 2) {
+      setImmediate(flush);
+      return;
+    }
   }
+  due = [];
+  head = 0;
+  scheduled = false;
 }
 
 function write(ws: WebSocket, framed: Buffer): void {
   const raw = (ws as unknown as { _socket: Raw })._socket;
   const q = (raw[PENDING] ??= []);
   if (q.length === 0) {
-    if (due.length === 0) process.nextTick(flush);
     due.push(raw);
+    if (!scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
   }
   q.push(framed);
 }

@@ -59,7 +59,9 @@ export function readRuntime(file: string): TidingsRuntime {
  */
 export async function startTidings(o: StartTidingsOptions): Promise<ServerHandle> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'tidings-bench-'));
-  const args = [...(o.nodeFlags ?? []), 'packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...(o.args ?? [])];
+  // BENCH_CPU_PROF_DIR: the server writes a V8 CPU profile there when it stops (as the cluster scenario's nodes do).
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  const args = [...prof, ...(o.nodeFlags ?? []), 'packages/cli/src/main.ts', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...(o.args ?? [])];
   const env = { ...process.env, ...BENCH_ENV, ...(o.env ?? {}) };
   const child = spawn(process.execPath, args, { cwd: o.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = tail(child.stderr);

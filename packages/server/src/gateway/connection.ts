@@ -84,7 +84,9 @@ export class Connection implements Pausable, TurnWriter {
 
   /** Queues bytes for this turn's flush; closes the connection if the client is not reading. */
   private hold(chunk: Uint8Array): void {
-    if (this.ws.bufferedAmount + this.raw.writableLength + this.pendingBytes > this.deps.sendBufferBytes) {
+    // What the socket has not sent yet plus what this connection holds. (ws.bufferedAmount would add the same
+    // socket buffer again, and its getter cost ~4% of a 10,000-member room's fan-out.)
+    if (this.raw.writableLength + this.pendingBytes > this.deps.sendBufferBytes) {
       this.close('conn.slow_consumer');
       return;
     }
