@@ -26,6 +26,24 @@ export function sustained(r: StepResult): { ok: boolean; why: string } {
   return why.length === 0 ? { ok: true, why: 'sustained' } : { ok: false, why: why.join('; ') };
 }
 
+/**
+ * One search step with one retry: `run` once, and once more when the result
+ * is not sustained, so one stall on a shared VM does not end a search (every
+ * scenario retries every target alike). `trial` sees each result as it
+ * comes (`again` for the retry); resolves with the last one and its verdict.
+ */
+export async function searchTrials(
+  run: () => Promise<StepResult>,
+  trial: (r: StepResult, again: boolean) => void,
+): Promise<{ r: StepResult; v: { ok: boolean; why: string } }> {
+  for (let again = false; ; again = true) {
+    const r = await run();
+    trial(r, again);
+    const v = sustained(r);
+    if (v.ok || again) return { r, v };
+  }
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 const ratio = (a: number, b: number): string => (b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);

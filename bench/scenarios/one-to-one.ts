@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { topSelfTime } from '../lib/cpu-profile.ts';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
-import { renderOneToOne, sustained, type OneToOneRun, type SearchOutcome } from '../load/one-to-one-report.ts';
+import { renderOneToOne, searchTrials, type OneToOneRun, type SearchOutcome } from '../load/one-to-one-report.ts';
 import { MAX_OTHER_CPU, runStep, type StepOptions, type StepResult } from '../load/run-step.ts';
 
 /** Repository root. */
@@ -59,18 +59,14 @@ async function search(o: OneToOneOptions, target: 'tidings' | 'ws'): Promise<{ s
   const steps: StepResult[] = [];
   let best: SearchOutcome = { rate: 0, stoppedBy: 'first step failed', conclusive: true };
   for (const rate of o.searchRates) {
-    let r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
-    steps.push(r);
-    o.log?.(`  search ${describe(r)}`);
-    let v = sustained(r);
-    // One 4 s step is at the mercy of a stall on a shared VM: a failed step runs once more, for either target
-    // alike, and the search stops only if that fails too (both trials are listed).
-    if (!v.ok) {
-      r = await step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs });
-      steps.push(r);
-      o.log?.(`  search again ${describe(r)}`);
-      v = sustained(r);
-    }
+    // A failed step runs once more (searchTrials); the search stops only if that fails too, both trials listed.
+    const { r, v } = await searchTrials(
+      () => step(o, { root: ROOT, target, rate, pairs: o.pairs, warmupMs: o.warmupMs, durationMs: o.stepMs, drainMs: o.drainMs }),
+      (t, again) => {
+        steps.push(t);
+        o.log?.(`  search${again ? ' again' : ''} ${describe(t)}`);
+      },
+    );
     if (!v.ok) return { steps, best: { rate: best.rate, stoppedBy: `${rate}/s: ${v.why}`, conclusive: r.valid } };
     best = { rate, stoppedBy: 'highest step tried', conclusive: false };
   }

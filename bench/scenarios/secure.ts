@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, gitCommit } from '../lib/machine.ts';
 import { markdownTable, updateSection, runHeader } from '../lib/results-md.ts';
-import { sustained } from '../load/one-to-one-report.ts';
+import { searchTrials, sustained } from '../load/one-to-one-report.ts';
 import { runStep, type StepResult } from '../load/run-step.ts';
 import { DEFAULTS, profileTidings } from './one-to-one.ts';
 
@@ -51,17 +51,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   const rows: string[][] = [];
   const once = (secure: boolean, rate: number, durationMs: number): Promise<StepResult> =>
     runStep({ root: ROOT, target: 'tidings', rate, pairs: PAIRS, warmupMs: 2000, durationMs, drainMs: 3000, secure });
-  // A search step that fails (or is invalid: the generator fell behind) is run once more, for either mode alike,
-  // so one noisy trial near the knee does not end a mode's search; both trials are in the table.
-  const searchStep = async (secure: boolean, rate: number, test: string): Promise<StepResult> => {
-    let r = await once(secure, rate, 4000);
-    for (let i = 0; ; i++) {
-      rows.push(row(r, secure, test));
-      console.log(`${test} secure ${label(secure)} @ ${rate}: ${Math.round(r.achievedRate)}/s p99 ${r.e2e.p99.toFixed(2)} ms, ${sustained(r).why}`);
-      if (sustained(r).ok || i === 1) return r;
-      r = await once(secure, rate, 4000);
-    }
-  };
+  // A search step that fails (or is invalid: the generator fell behind) is run once more, for either mode alike
+  // (searchTrials), so one noisy trial near the knee does not end a mode's search; both trials are in the table.
+  const searchStep = async (secure: boolean, rate: number, test: string): Promise<StepResult> =>
+    (
+      await searchTrials(
+        () => once(secure, rate, 4000),
+        (r) => {
+          rows.push(row(r, secure, test));
+          console.log(`${test} secure ${label(secure)} @ ${rate}: ${Math.round(r.achievedRate)}/s p99 ${r.e2e.p99.toFixed(2)} ms, ${sustained(r).why}`);
+        },
+      )
+    ).r;
   const fixed: Record<'on' | 'off', StepResult[]> = { on: [], off: [] };
   for (let i = 0; i < 2; i++) {
     for (const secure of [true, false]) {

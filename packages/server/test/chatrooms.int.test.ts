@@ -152,3 +152,39 @@ async function setPolicy(node: Node, policy: { ratePerSecond: number; burst: num
   });
   assert.equal(res.status, 200, await res.text());
 }
+
+test('chatrooms - 600 members, so each flush of the fan-out is long enough to yield mid-way: every member sees every entry once, in seq order', async () => {
+  // 512 connections is where a flush starts to yield (gateway/turn-writes.ts); entries sent while one runs join it.
+  const node = await testNode({ rateConnectsPerIp: 0 });
+  const names = Array.from({ length: 600 }, (_, i) => `m${i}`);
+  const p = people(node, names);
+  const conv = roomConvId('big');
+  try {
+    await p.connect();
+    await p.c('m0').rooms.create('big');
+    for (let i = 0; i < names.length; i += 100) await Promise.all(names.slice(i, i + 100).map((n) => p.c(n).rooms.join('big')));
+    const senders = names.slice(0, 10);
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => p.c(senders[i % senders.length]!).rooms.send('big', { type: 'text', content: `e${i}` })),
+    );
+    await until(() => names.every((n) => p.c(n).lastSeq(conv) >= 40), 'every member at seq 40', 30_000);
+    const want = p.seen('m0', conv).map((m) => m.msgId);
+    assert.equal(want.length, 40);
+    for (const n of names) {
+      const seen = p.seen(n, conv);
+      assert.deepEqual(
+        seen.map((m) => m.seq),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        `${n} saw every seq once, in order`,
+      );
+      assert.deepEqual(
+        seen.map((m) => m.msgId),
+        want,
+        `${n} saw the same entries as m0`,
+      );
+    }
+  } finally {
+    await p.close();
+    await node.dispose();
+  }
+});

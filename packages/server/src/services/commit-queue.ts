@@ -54,6 +54,14 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
     setImmediate(run);
   };
 
+  /** Ends a linger early (the batch is full, or a drain waits); `schedule()` then runs the batch. */
+  const cutLinger = (): void => {
+    if (lingering === undefined) return;
+    clearTimeout(lingering);
+    lingering = undefined;
+    scheduled = false;
+  };
+
   const run = (): void => {
     scheduled = false;
     if (inputs.length === 0) {
@@ -105,11 +113,7 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
       if (inputs.length === 0) firstAt = performance.now();
       inputs.push(input);
       callbacks.push(done);
-      if (lingering !== undefined && inputs.length >= batchMax) {
-        clearTimeout(lingering);
-        lingering = undefined;
-        scheduled = false;
-      }
+      if (inputs.length >= batchMax) cutLinger();
       schedule();
       return true;
     },
@@ -118,11 +122,7 @@ export function createCommitQueue(options: CommitQueueOptions): CommitQueue {
       return new Promise<void>((resolve) => {
         idle.push(resolve);
         // Nothing more is coming (a shutdown): a lingering batch commits now.
-        if (lingering !== undefined) {
-          clearTimeout(lingering);
-          lingering = undefined;
-          scheduled = false;
-        }
+        cutLinger();
         schedule();
       });
     },

@@ -72,6 +72,18 @@ export function createChatLoad(o: ChatLoadOptions) {
     }
   }
 
+  /** Devices with unacked sends, and per conversation the member devices that have not surfaced its acked max. */
+  const lagging = () => {
+    const pending = devices.filter((d) => d.client.outboxSize > 0);
+    const behind = new Map<string, SimDevice[]>();
+    for (const [conv, max] of acked) {
+      const members = membersOf(conv);
+      const late = devices.filter((d) => members.includes(d.user) && d.client.lastSeq(conv) < max);
+      if (late.length > 0) behind.set(conv, late);
+    }
+    return { pending, behind };
+  };
+
   return {
     devices,
     async connect(): Promise<void> {
@@ -95,27 +107,18 @@ export function createChatLoad(o: ChatLoadOptions) {
     async drain(timeoutMs: number): Promise<void> {
       const end = Date.now() + timeoutMs;
       for (;;) {
-        const pending = devices.filter((d) => d.client.outboxSize > 0).length;
-        const behind = [...acked].filter(([conv, max]) => {
-          const members = membersOf(conv);
-          return devices.some((d) => members.includes(d.user) && d.client.lastSeq(conv) < max);
-        }).length;
-        if (pending === 0 && behind === 0) return;
-        if (Date.now() > end) throw new Error(`not drained: ${pending} outboxes pending, ${behind} conversations behind\n${this.stuck().join('\n')}`);
+        const { pending, behind } = lagging();
+        if (pending.length === 0 && behind.size === 0) return;
+        if (Date.now() > end) {
+          // Name what keeps it from finishing: devices with unacked sends, and devices behind a conversation's acked max.
+          const lines = [
+            ...pending.map((d) => `${d.rec.deviceId} (${d.client.state}): ${d.client.outboxSize} unacked`),
+            ...[...behind].flatMap(([conv, ds]) => ds.map((d) => `${d.rec.deviceId} (${d.client.state}): ${conv} at ${d.client.lastSeq(conv)} of ${acked.get(conv)}`)),
+          ];
+          throw new Error(`not drained: ${pending.length} outboxes pending, ${behind.size} conversations behind\n${lines.slice(0, 40).join('\n')}`);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
-    },
-    /** What keeps a drain from finishing: devices with unacked sends and devices behind a conversation's acked max. */
-    stuck(): string[] {
-      const lines = devices
-        .filter((d) => d.client.outboxSize > 0)
-        .map((d) => `${d.rec.deviceId} (${d.client.state}): ${d.client.outboxSize} unacked`);
-      for (const [conv, max] of acked) {
-        for (const d of devices) {
-          if (membersOf(conv).includes(d.user) && d.client.lastSeq(conv) < max) lines.push(`${d.rec.deviceId} (${d.client.state}): ${conv} at ${d.client.lastSeq(conv)} of ${max}`);
-        }
-      }
-      return lines.slice(0, 40);
     },
     check(): HistoryReport {
       return check(

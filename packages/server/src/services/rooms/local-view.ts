@@ -65,8 +65,8 @@ export function createLocalViews(o: LocalViewsOptions) {
       for (const [id, p] of view.members) {
         if (id === skip) continue;
         const q = view.pending.get(id);
-        if (q) q.push(e.frame);
-        else p.write(e.frame);
+        if (q) q.push(frame);
+        else p.write(frame);
       }
     }
     if (e.clientMsgId !== '') {
